@@ -1,0 +1,12 @@
+"""flask commands: users, seed, jobs."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from app.cli.jobs import jobs_cli
+    from app.cli.seed import seed_cli
+    from app.cli.users import users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(jobs_cli)

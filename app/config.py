@@ -1,0 +1,210 @@
+"""One configuration object, read from the environment, with sandbox defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(Exception):
+    """A setting that stops start-up; the message names the variable."""
+
+
+SANDBOX_TWILIO_TOKEN = "sandbox-twilio-token"
+SANDBOX_STRIPE_WEBHOOK_SECRET = "whsec_sandbox"
+SANDBOX_SENDGRID_INBOUND_SECRET = "sandbox-sendgrid-secret"
+SANDBOX_STRIPE_SECRET_KEY = "sk_test_sandbox"
+SANDBOX_STRIPE_PUBLISHABLE_KEY = "pk_test_sandbox"
+
+# Variables that must come together: setting one without the others is a half-configured provider.
+PROVIDER_GROUPS = {
+    "Twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"),
+    "SendGrid": ("SENDGRID_API_KEY", "SENDGRID_FROM_EMAIL"),
+    "Stripe": ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"),
+}
+
+
+def _env(environ: dict, name: str, default: str | None = None) -> str | None:
+    value = environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is not a valid database URL ({exc.__class__.__name__})") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL must be sqlite:// or postgresql://, got {backend}://")
+
+
+def _normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever driver the URL names."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _check_provider_groups(environ: dict) -> None:
+    for provider, names in PROVIDER_GROUPS.items():
+        present = [n for n in names if _env(environ, n)]
+        if present and len(present) != len(names):
+            missing = [n for n in names if n not in present]
+            raise ConfigError(
+                f"{missing[0]} is not set but {present[0]} is: {provider} is half-configured "
+                f"(set {', '.join(names)} together, or none of them for the sandbox)")
+
+
+@dataclass
+class Config:
+    """Flask settings plus the app's own; build with Config.from_env()."""
+
+    SECRET_KEY: str
+    SQLALCHEMY_DATABASE_URI: str
+    REDIS_URL: str | None
+    PUBLIC_URL: str
+    PORT: int
+    ENCRYPTION_KEYS: str | None
+    TWILIO_ACCOUNT_SID: str | None
+    TWILIO_AUTH_TOKEN: str
+    TWILIO_PHONE_NUMBER: str | None
+    TWILIO_WHATSAPP_NUMBER: str | None
+    SENDGRID_API_KEY: str | None
+    SENDGRID_FROM_EMAIL: str | None
+    SENDGRID_INBOUND_SECRET: str
+    SENDGRID_EVENTS_PUBLIC_KEY: str | None
+    SMTP_URL: str | None
+    STRIPE_SECRET_KEY: str
+    STRIPE_PUBLISHABLE_KEY: str
+    STRIPE_WEBHOOK_SECRET: str
+    STRIPE_API_BASE: str | None
+    ANTHROPIC_API_KEY: str | None
+    ANTHROPIC_BASE_URL: str | None
+    AI_MODEL: str
+    SANDBOX_EMAIL_DOMAIN: str = "sandbox.funnelchat.test"
+    MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = False
+    SESSION_IDLE_MINUTES: int = 30
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    RATELIMIT_ENABLED: bool = True
+    RATELIMIT_DEFAULT: str = "1000 per minute;10000 per hour"
+    EMBEDDED_WORKER: bool = True
+    CLOCK_INTERVAL_SECONDS: float = 5.0
+    TESTING: bool = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict | None = None
+
+    @property
+    def sms_mode(self) -> str:
+        return "twilio" if self.TWILIO_ACCOUNT_SID else "sandbox"
+
+    @property
+    def email_mode(self) -> str:
+        if self.SENDGRID_API_KEY:
+            return "sendgrid"
+        if self.SMTP_URL:
+            return "smtp"
+        return "sandbox"
+
+    @property
+    def stripe_mode(self) -> str:
+        return "live" if self.STRIPE_SECRET_KEY != SANDBOX_STRIPE_SECRET_KEY else "localstripe"
+
+    @property
+    def ai_mode(self) -> str:
+        return "anthropic" if self.ANTHROPIC_API_KEY else "local"
+
+    @property
+    def sandbox(self) -> bool:
+        """Sandbox mode: no real messaging provider is configured."""
+        return self.sms_mode == "sandbox" and self.email_mode == "sandbox"
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> "Config":
+        """Read the environment; raise ConfigError naming the first bad variable."""
+        env = dict(os.environ if environ is None else environ)
+        _check_provider_groups(env)
+        database_url = _env(env, "DATABASE_URL", "sqlite:///funnelchat.db")
+        _check_database_url(database_url)
+        port_text = _env(env, "PORT", "5000")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT must be a TCP port number, got {port_text!r}")
+        port = int(port_text)
+        public_url = (_env(env, "PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+        if not public_url.startswith(("http://", "https://")):
+            raise ConfigError("PUBLIC_URL must start with http:// or https://")
+        stripe_secret = _env(env, "STRIPE_SECRET_KEY", SANDBOX_STRIPE_SECRET_KEY)
+        stripe_base = _env(env, "STRIPE_API_BASE")
+        if stripe_secret == SANDBOX_STRIPE_SECRET_KEY and not stripe_base:
+            stripe_base = f"http://127.0.0.1:{_env(env, 'LOCALSTRIPE_PORT', '8420')}"
+        values = dict(
+            SECRET_KEY=_env(env, "SECRET_KEY") or _instance_secret(),
+            SQLALCHEMY_DATABASE_URI=_normalize_database_url(database_url),
+            REDIS_URL=_env(env, "REDIS_URL"),
+            PUBLIC_URL=public_url,
+            PORT=port,
+            ENCRYPTION_KEYS=_env(env, "ENCRYPTION_KEYS"),
+            TWILIO_ACCOUNT_SID=_env(env, "TWILIO_ACCOUNT_SID"),
+            TWILIO_AUTH_TOKEN=_env(env, "TWILIO_AUTH_TOKEN", SANDBOX_TWILIO_TOKEN),
+            TWILIO_PHONE_NUMBER=_env(env, "TWILIO_PHONE_NUMBER"),
+            TWILIO_WHATSAPP_NUMBER=_env(env, "TWILIO_WHATSAPP_NUMBER"),
+            SENDGRID_API_KEY=_env(env, "SENDGRID_API_KEY"),
+            SENDGRID_FROM_EMAIL=_env(env, "SENDGRID_FROM_EMAIL"),
+            SENDGRID_INBOUND_SECRET=_env(env, "SENDGRID_INBOUND_SECRET", SANDBOX_SENDGRID_INBOUND_SECRET),
+            SENDGRID_EVENTS_PUBLIC_KEY=_env(env, "SENDGRID_EVENTS_PUBLIC_KEY"),
+            SMTP_URL=_env(env, "SMTP_URL"),
+            STRIPE_SECRET_KEY=stripe_secret,
+            STRIPE_PUBLISHABLE_KEY=_env(env, "STRIPE_PUBLISHABLE_KEY", SANDBOX_STRIPE_PUBLISHABLE_KEY),
+            STRIPE_WEBHOOK_SECRET=_env(env, "STRIPE_WEBHOOK_SECRET", SANDBOX_STRIPE_WEBHOOK_SECRET),
+            STRIPE_API_BASE=stripe_base,
+            ANTHROPIC_API_KEY=_env(env, "ANTHROPIC_API_KEY"),
+            ANTHROPIC_BASE_URL=_env(env, "ANTHROPIC_BASE_URL"),
+            AI_MODEL=_env(env, "AI_MODEL", "claude-sonnet-4-6"),
+            SESSION_COOKIE_SECURE=public_url.startswith("https://"),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def as_flask_mapping(self) -> dict:
+        """Every setting as an upper-case key for app.config."""
+        mapping = {k: v for k, v in self.__dict__.items() if k.isupper()}
+        mapping["SQLALCHEMY_ENGINE_OPTIONS"] = self.SQLALCHEMY_ENGINE_OPTIONS or _engine_options(
+            self.SQLALCHEMY_DATABASE_URI)
+        mapping["SQLALCHEMY_TRACK_MODIFICATIONS"] = False
+        mapping["PERMANENT_SESSION_LIFETIME"] = self.SESSION_IDLE_MINUTES * 60
+        mapping["SESSION_REFRESH_EACH_REQUEST"] = True
+        mapping["REMEMBER_COOKIE_DURATION"] = 0
+        mapping["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
+        mapping["RATELIMIT_HEADERS_ENABLED"] = True
+        mapping["RATELIMIT_DEFAULT"] = self.RATELIMIT_DEFAULT
+        mapping["CONFIG_OBJECT"] = self
+        return mapping
+
+
+def _engine_options(uri: str) -> dict:
+    if uri.startswith("postgresql"):
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+
+
+def _instance_secret() -> str:
+    """A persistent random secret in instance/ so sessions survive restarts without a SECRET_KEY."""
+    path = Path(__file__).resolve().parent.parent / "instance" / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value

@@ -1,0 +1,21 @@
+"""All models, imported here so that metadata (and migrations) see every table."""
+from app.models.base import Base
+from app.models.business import Business
+from app.models.user import ApiKey, User, UserSession
+from app.models.account import Account, AccountNote, Document, SavedFilter
+from app.models.conversation import Conversation, Message
+from app.models.payment import Payment, PaymentInstallment, PaymentPlan
+from app.models.campaign import Campaign
+from app.models.template import Template
+from app.models.audit import AuditLog
+from app.models.consent import ConsentEvent, DoNotContact, OptOutEvent
+from app.models.webhook import IdempotencyKey, WebhookEvent
+from app.models.notification import Notification
+from app.models.sandbox import SandboxMessage
+
+__all__ = [
+    "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
+    "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
+    "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
+    "Notification", "SandboxMessage",
+]

@@ -1,0 +1,111 @@
+"""Payments, payment plans and their installments."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, BusinessOwned, Timestamps, UUIDPk
+from app.models.types import Money
+
+PAYMENT_METHODS = ("card", "ach", "check", "cash", "money_order", "other")
+PAYMENT_STATUSES = ("pending", "requires_action", "processing", "succeeded", "failed", "refunded",
+                    "partially_refunded", "disputed")
+PLAN_STATUSES = ("pending", "active", "paused", "completed", "defaulted", "canceled")
+FREQUENCIES = ("weekly", "biweekly", "monthly")
+INSTALLMENT_STATUSES = ("scheduled", "processing", "paid", "failed", "skipped", "canceled")
+
+
+class Payment(UUIDPk, BusinessOwned, Timestamps, Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_stripe_payment_intent_id", "stripe_payment_intent_id", unique=True,
+              sqlite_where=text("stripe_payment_intent_id IS NOT NULL"),
+              postgresql_where=text("stripe_payment_intent_id IS NOT NULL")),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    payment_plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payment_plans.id", ondelete="SET NULL"),
+                                                             index=True)
+    # No foreign key: installments already point at their payment, and a cycle would complicate migrations.
+    installment_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    payment_method: Mapped[str] = mapped_column(String(20))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    receipt_url: Mapped[str | None] = mapped_column(String(500))
+    receipt_number: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    processed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    processed_at: Mapped[dt.datetime | None]
+
+    account = relationship("Account")
+
+
+class PaymentPlan(UUIDPk, BusinessOwned, Timestamps, Base):
+    __tablename__ = "payment_plans"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    total_amount: Mapped[Decimal] = mapped_column(Money)
+    down_payment: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    installment_amount: Mapped[Decimal] = mapped_column(Money)
+    number_of_installments: Mapped[int]
+    frequency: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[dt.date]
+    next_payment_date: Mapped[dt.date | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    payments_made: Mapped[int] = mapped_column(default=0)
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    auto_pay_enabled: Mapped[bool] = mapped_column(default=False)
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    agreement_signed: Mapped[bool] = mapped_column(default=False)
+    agreement_signed_at: Mapped[dt.datetime | None]
+    agreement_ip_address: Mapped[str | None] = mapped_column(String(45))
+    agreement_user_agent: Mapped[str | None] = mapped_column(Text)
+    agreement_signed_name: Mapped[str | None] = mapped_column(String(200))
+    agreement_sha256: Mapped[str | None] = mapped_column(String(64))
+    missed_count: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    paused_at: Mapped[dt.datetime | None]
+    completed_at: Mapped[dt.datetime | None]
+    canceled_at: Mapped[dt.datetime | None]
+
+    account = relationship("Account")
+    installments = relationship("PaymentInstallment", back_populates="plan",
+                                order_by="PaymentInstallment.number", cascade="all, delete-orphan")
+
+
+class PaymentInstallment(UUIDPk, BusinessOwned, Timestamps, Base):
+    """One scheduled installment: the clock charges what is due from these rows."""
+
+    __tablename__ = "payment_installments"
+    __table_args__ = (
+        UniqueConstraint("payment_plan_id", "number"),
+        Index("ix_payment_installments_status_due_date", "status", "due_date"),
+    )
+
+    payment_plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_plans.id", ondelete="CASCADE"),
+                                                       index=True)
+    number: Mapped[int]  # 0 is the down payment
+    amount: Mapped[Decimal] = mapped_column(Money)
+    due_date: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[dt.datetime | None]
+    next_retry_at: Mapped[dt.datetime | None]
+    reminder_sent_at: Mapped[dt.datetime | None]
+    paid_at: Mapped[dt.datetime | None]
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+
+    plan = relationship("PaymentPlan", back_populates="installments")

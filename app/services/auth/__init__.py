@@ -1,0 +1,1 @@
+"""Identity: passwords, TOTP, sessions and sign-in."""

@@ -1,0 +1,77 @@
+"""Per-request identity and template context for the browser pages."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, current_app, g, session, url_for
+from flask_login import current_user
+
+from app.extensions import db, login_manager
+from app.services.clock import get_clock
+from app.services.tenancy import Principal, reset_principal, set_principal
+
+# The business shell's navigation, in PRD 8.4.2 order. An entry shows only once its page exists,
+# so nothing links to a page that is not built.
+NAV = (
+    ("Dashboard", "dashboard.index", "home"),
+    ("Accounts", "accounts.index", "folder"),
+    ("Conversations", "inbox.index", "chat"),
+    ("Campaigns", "campaigns.index", "megaphone"),
+    ("Analytics", "analytics.index", "chart"),
+    ("Settings", "settings.index", "gear"),
+)
+
+
+class SignedInUser:
+    """Flask-Login's user: the User row plus the session token its cookie carries."""
+
+    def __init__(self, user, token: str):
+        self.user = user
+        self.token = token
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.token
+
+    def __getattr__(self, name):
+        return getattr(self.user, name)
+
+
+def idle_timeout() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    from app.services.auth import web_sessions
+
+    user = web_sessions.resolve(db.session, token, get_clock().now(), idle_timeout())
+    return SignedInUser(user, token) if user is not None else None
+
+
+def init_web(app: Flask) -> None:
+    @app.before_request
+    def _principal_from_session():
+        g.principal = None
+        if current_user and current_user.is_authenticated:
+            user = current_user.user
+            g.principal = Principal(business_id=user.business_id, role=user.role, user_id=user.id,
+                                    email=user.email)
+            session.permanent = True
+        g.principal_token = set_principal(g.principal)
+
+    @app.teardown_request
+    def _reset_principal(exc=None):
+        token = g.pop("principal_token", None)
+        if token is not None:
+            reset_principal(token)
+
+    @app.context_processor
+    def _shell_context():
+        available = set(app.view_functions)
+        nav = [(label, url_for(endpoint), icon, endpoint) for label, endpoint, icon in NAV if endpoint in available]
+        return {"nav_items": nav, "idle_minutes": app.config["SESSION_IDLE_MINUTES"],
+                "sandbox_mode": app.config["CONFIG_OBJECT"].sandbox}

@@ -1,0 +1,39 @@
+"""The clock: every few seconds, find due work in the database and do or enqueue it idempotently."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import delete, or_
+
+from app.extensions import db
+from app.models import IdempotencyKey, UserSession
+from app.services.clock import get_clock
+
+log = logging.getLogger(__name__)
+
+
+def purge_expired(now) -> int:
+    """Drop idempotency keys past 24 h and sessions long expired or revoked (kept 30 days for audit)."""
+    removed = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now)).rowcount or 0
+    horizon = now - dt.timedelta(days=30)
+    removed += db.session.execute(delete(UserSession).where(or_(
+        UserSession.expires_at <= horizon, UserSession.revoked_at <= horizon))).rowcount or 0
+    db.session.commit()
+    return removed
+
+
+# Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
+SCANNERS = [purge_expired]
+
+
+def tick(app) -> None:
+    """One pass over every scanner; a failing scanner does not stop the others."""
+    with app.app_context():
+        now = get_clock().now()
+        for scanner in SCANNERS:
+            try:
+                scanner(now)
+            except Exception:
+                db.session.rollback()
+                log.exception("clock scanner failed", extra={"job": scanner.__name__})
