@@ -42,9 +42,9 @@ def create_app(config: Config | None = None, *, check_database: bool = True) -> 
     from app.templating import init_templating
 
     init_templating(app)
+    init_request_logging(app)  # first: every later hook and error handler has the request id
     register_error_handlers(app)
     init_security_headers(app)
-    init_request_logging(app)
     init_web(app)
     return app
 

@@ -38,7 +38,8 @@ def _env(environ: dict, name: str, default: str | None = None) -> str | None:
 def _check_database_url(url: str) -> None:
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+        parsed.port  # noqa: B018  (a non-numeric port raises here)
+    except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"DATABASE_URL is not a valid database URL ({exc.__class__.__name__})") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
@@ -97,6 +98,7 @@ class Config:
     SESSION_COOKIE_SECURE: bool = False
     SESSION_IDLE_MINUTES: int = 30
     WTF_CSRF_TIME_LIMIT: int | None = None
+    WTF_CSRF_ENABLED: bool = True
     RATELIMIT_ENABLED: bool = True
     RATELIMIT_DEFAULT: str = "1000 per minute;10000 per hour"
     EMBEDDED_WORKER: bool = True
@@ -134,7 +136,7 @@ class Config:
         """Read the environment; raise ConfigError naming the first bad variable."""
         env = dict(os.environ if environ is None else environ)
         _check_provider_groups(env)
-        database_url = _env(env, "DATABASE_URL", "sqlite:///funnelchat.db")
+        database_url = _normalize_database_url(_env(env, "DATABASE_URL", "sqlite:///funnelchat.db"))
         _check_database_url(database_url)
         port_text = _env(env, "PORT", "5000")
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
@@ -149,7 +151,7 @@ class Config:
             stripe_base = f"http://127.0.0.1:{_env(env, 'LOCALSTRIPE_PORT', '8420')}"
         values = dict(
             SECRET_KEY=_env(env, "SECRET_KEY") or _instance_secret(),
-            SQLALCHEMY_DATABASE_URI=_normalize_database_url(database_url),
+            SQLALCHEMY_DATABASE_URI=database_url,
             REDIS_URL=_env(env, "REDIS_URL"),
             PUBLIC_URL=public_url,
             PORT=port,

@@ -14,4 +14,11 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
-limiter = Limiter(key_func=get_remote_address)
+def _default_limit() -> str:
+    """Read per request, so each app (and each test app) applies its own configured limit."""
+    from flask import current_app
+
+    return current_app.config["RATELIMIT_DEFAULT"]
+
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[_default_limit])

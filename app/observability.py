@@ -59,17 +59,19 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # werkzeug's own access log repeats the client address and query string: ours replaces it.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
 def init_request_logging(app: Flask) -> None:
     log = logging.getLogger("funnelchat.http")
 
-    @app.before_request
     def _assign_request_id():
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
+
+    # First of all before-request hooks: the rate limiter's 429 carries a request id too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _assign_request_id)
 
     @app.after_request
     def _log_request(response):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 
 # Pages that may be framed by a business's own site (the chat widget); everything else may not.
 FRAMEABLE_PREFIXES = ("/widget/",)
@@ -44,6 +44,13 @@ def content_security_policy(frameable: bool) -> str:
 
 
 def init_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _refuse_oversized_bodies():
+        """413 before routing work, whether or not the view reads the body."""
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and request.content_length and request.content_length > limit:
+            abort(413)
+
     @app.after_request
     def _headers(response):
         frameable = request.path.startswith(FRAMEABLE_PREFIXES)

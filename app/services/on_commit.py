@@ -5,7 +5,7 @@ import logging
 from typing import Callable
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 log = logging.getLogger(__name__)
 _KEY = "on_commit_callbacks"
@@ -13,6 +13,8 @@ _KEY = "on_commit_callbacks"
 
 def on_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run callback once the session's outermost transaction commits; never if it rolls back."""
+    if isinstance(session, scoped_session):
+        session = session()
     transaction = session.get_nested_transaction() or session.get_transaction()
     if transaction is None:
         transaction = session.begin()
@@ -30,7 +32,9 @@ def _within(transaction: SessionTransaction, ancestor: SessionTransaction) -> bo
 
 @event.listens_for(Session, "after_commit")
 def _run_callbacks(session: Session) -> None:
-    # after_commit fires for the outermost commit only; savepoint releases keep their callbacks.
+    # after_commit also fires when a savepoint is released: wait for the outermost commit.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_KEY, [])
     for _, callback in pending:
         try:

@@ -27,6 +27,12 @@ part_counts = st.integers(min_value=1, max_value=600)
 D = Decimal
 
 
+@pytest.fixture(autouse=True)
+def _app_context():
+    """Pure functions: these tests need no app, database or clock, so the suite-wide fixture is skipped."""
+    yield
+
+
 # --- to_decimal ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -192,7 +198,7 @@ def test_percent_of_rejects_bad_percentages(pct):
         percent_of("10", pct)
 
 
-@QUICK
+@FAST
 @given(cents_amounts, st.integers(min_value=0, max_value=100))
 def test_percent_of_never_overstates(total_cents, pct):
     result = percent_of(from_cents(total_cents), pct)

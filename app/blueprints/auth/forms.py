@@ -1,11 +1,10 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(message="Enter your email."),
-                                            Email(message="Enter a valid email address.")])
+    email = EmailField("Email", validators=[DataRequired(message="Enter your email."), Length(max=255)])
     password = PasswordField("Password", validators=[DataRequired(message="Enter your password.")])
 
 

@@ -42,7 +42,7 @@ def login():
             error = exc.message
         else:
             if login_service.requires_mfa(user) and user.mfa_secret:
-                session[PENDING_KEY] = {"user_id": str(user.id), "at": now.timestamp(),
+                session[PENDING_KEY] = {"user_id": str(user.id), "at": int(now.timestamp()),
                                         "next": _safe_next(request.args.get("next"))}
                 return redirect(url_for("auth.mfa"))
             if login_service.requires_mfa(user):
@@ -59,7 +59,7 @@ def mfa():
     """Step 2: the TOTP code (or a recovery code)."""
     pending = session.get(PENDING_KEY)
     now = get_clock().now()
-    if not pending or now.timestamp() - pending["at"] > PENDING_TTL.total_seconds():
+    if not pending or now.timestamp() - int(pending["at"]) > PENDING_TTL.total_seconds():
         session.pop(PENDING_KEY, None)
         flash("Sign in again: the code step expired.", "info")
         return redirect(url_for("auth.login"))

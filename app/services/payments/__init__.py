@@ -1,0 +1,1 @@
+"""Payments: the Stripe gateway, plans and schedules, the ledger."""
