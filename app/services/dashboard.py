@@ -16,7 +16,7 @@ class DashboardSummary:
     total_accounts: int
     total_outstanding: Decimal
     collected_this_month: Decimal
-    collected_last_month: Decimal
+    collected_last_month_to_date: Decimal
     active_conversations: int
     escalated_conversations: int
     messages_sent_today: int
@@ -25,9 +25,11 @@ class DashboardSummary:
 
     @property
     def collected_change_pct(self) -> Decimal | None:
-        if not self.collected_last_month:
+        """Month to date against the same stretch of last month (a whole month would flatter the past)."""
+        if not self.collected_last_month_to_date:
             return None
-        change = (self.collected_this_month - self.collected_last_month) / self.collected_last_month * 100
+        previous = self.collected_last_month_to_date
+        change = (self.collected_this_month - previous) / previous * 100
         return change.quantize(Decimal("0.1"))
 
 
@@ -62,13 +64,21 @@ def summary(db_session, principal: Principal, now: dt.datetime) -> DashboardSumm
         total_accounts=total_accounts,
         total_outstanding=_as_money(outstanding),
         collected_this_month=collected(this_month, now + dt.timedelta(seconds=1)),
-        collected_last_month=collected(last_month, this_month),
+        collected_last_month_to_date=collected(last_month, min(this_month, _same_point_last_month(now))),
         active_conversations=conv_counts.get("active", 0) + conv_counts.get("escalated", 0),
         escalated_conversations=conv_counts.get("escalated", 0),
         messages_sent_today=direction_counts.get("outbound", 0),
         messages_received_today=direction_counts.get("inbound", 0),
         status_counts=status_counts,
     )
+
+
+def _same_point_last_month(now: dt.datetime) -> dt.datetime:
+    """The same day and time one month earlier (clamped to the shorter month's last day)."""
+    import calendar
+
+    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return now.replace(year=year, month=month, day=min(now.day, calendar.monthrange(year, month)[1]))
 
 
 def _as_money(value) -> Decimal:

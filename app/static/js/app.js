@@ -68,9 +68,10 @@
       canvas.dataset.chartReady = "1";
       var labels = JSON.parse(canvas.dataset.chartLabels || "[]");
       var values = JSON.parse(canvas.dataset.chartValues || "[]");
+      var colors = JSON.parse(canvas.dataset.chartColors || "null") || PALETTE.slice(0, values.length);
       new Chart(canvas, {
         type: canvas.dataset.chart,
-        data: { labels: labels, datasets: [{ data: values, backgroundColor: PALETTE.slice(0, values.length), borderWidth: 1 }] },
+        data: { labels: labels, datasets: [{ data: values, backgroundColor: colors, borderWidth: 1 }] },
         options: { responsive: true, maintainAspectRatio: false, animation: false,
                    plugins: { legend: { position: "bottom", labels: { color: "#212121" } } } }
       });
