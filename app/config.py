@@ -100,7 +100,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT: int | None = None
     WTF_CSRF_ENABLED: bool = True
     RATELIMIT_ENABLED: bool = True
-    RATELIMIT_DEFAULT: str = "1000 per minute;10000 per hour"
+    GLOBAL_RATE_LIMIT: str = "1000 per minute;10000 per hour"
+    API_RATE_LIMIT: str = "100 per minute"
+    PUBLIC_RATE_LIMIT: str = "20 per minute"
+    LOGIN_RATE_LIMIT: str = "5 per 15 minutes"
+    PASSWORD_RESET_RATE_LIMIT: str = "3 per hour"
     EMBEDDED_WORKER: bool = True
     CLOCK_INTERVAL_SECONDS: float = 5.0
     TESTING: bool = False
@@ -188,7 +192,6 @@ class Config:
         mapping["REMEMBER_COOKIE_DURATION"] = 0
         mapping["RATELIMIT_STORAGE_URI"] = self.REDIS_URL or "memory://"
         mapping["RATELIMIT_HEADERS_ENABLED"] = True
-        mapping["RATELIMIT_DEFAULT"] = self.RATELIMIT_DEFAULT
         mapping["CONFIG_OBJECT"] = self
         return mapping
 

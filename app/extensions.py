@@ -14,11 +14,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 socketio = SocketIO()
-def _default_limit() -> str:
-    """Read per request, so each app (and each test app) applies its own configured limit."""
+def _global_limit() -> str:
+    """PRD 5.3.4 global limit per address, one bucket across every route; read per request so that
+    each app (and each test app) applies its own configured value."""
     from flask import current_app
 
-    return current_app.config["RATELIMIT_DEFAULT"]
+    return current_app.config["GLOBAL_RATE_LIMIT"]
 
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[_default_limit])
+limiter = Limiter(key_func=get_remote_address, application_limits=[_global_limit])

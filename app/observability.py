@@ -66,6 +66,9 @@ def init_request_logging(app: Flask) -> None:
     log = logging.getLogger("funnelchat.http")
 
     def _assign_request_id():
+        # A request starts with an empty g: nothing cached by an earlier request on a longer-lived
+        # app context (tests hold one open) may leak into this one (users, principals, limits).
+        g.__dict__.clear()
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()

@@ -55,9 +55,6 @@ def _load_user(token: str):
 def init_web(app: Flask) -> None:
     @app.before_request
     def _principal_from_session():
-        # Resolve the user from this request's cookie, never from a user cached on an app context
-        # that outlived an earlier request (as in tests that hold one context open).
-        g.pop("_login_user", None)
         g.principal = None
         if current_user and current_user.is_authenticated:
             user = current_user.user

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pyotp
 
 from app.extensions import db
+from app.models import DebtorKey, UserToken
 from app.models import (Account, AccountNote, ApiKey, AuditLog, Business, Campaign, ConsentEvent, Conversation,
                         DoNotContact, Document, IdempotencyKey, Message, Notification, OptOutEvent, Payment,
                         PaymentInstallment, PaymentPlan, SandboxMessage, SavedFilter, Template, User, UserSession,
@@ -123,4 +124,6 @@ UNSCOPED_TABLES = {
     WebhookEvent: "provider events before they are matched to a business",
     IdempotencyKey: "keyed by business_id, read only by the idempotency layer",
     SandboxMessage: "business_id null for system mail to people outside a business",
+    UserToken: "belongs to a user (or a pending sign-up)",
+    DebtorKey: "read only by the audit service, keyed by account",
 }

@@ -1,8 +1,9 @@
-"""flask commands: users, seed, jobs."""
+"""flask commands: users, seed, jobs, audit."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.cli.audit import audit_cli
     from app.cli.jobs import jobs_cli
     from app.cli.seed import seed_cli
     from app.cli.users import users_cli
@@ -10,3 +11,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(audit_cli)

@@ -12,10 +12,11 @@ from app.models.consent import ConsentEvent, DoNotContact, OptOutEvent
 from app.models.webhook import IdempotencyKey, WebhookEvent
 from app.models.notification import Notification
 from app.models.sandbox import SandboxMessage
+from app.models.identity import DebtorKey, UserToken
 
 __all__ = [
     "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
     "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
     "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
-    "Notification", "SandboxMessage",
+    "Notification", "SandboxMessage", "UserToken", "DebtorKey",
 ]

@@ -18,8 +18,9 @@ class AuditLog(UUIDPk, Base):
         Index("ix_audit_logs_business_id_seq", "business_id", "seq", unique=True),
     )
 
-    business_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # Foreign keys never cascade: deleting a business or user must not rewrite or remove audit rows.
+    business_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("businesses.id"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     user_email: Mapped[str | None] = mapped_column(String(255))
     user_role: Mapped[str | None] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(100), index=True)

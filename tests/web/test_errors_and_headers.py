@@ -52,7 +52,7 @@ def test_incoming_request_id_is_kept_when_safe(client):
 @pytest.fixture
 def strict_app(database_url):
     """A second app on the same database with a tiny rate limit and a route that fails."""
-    application = create_app(make_config(database_url, RATELIMIT_DEFAULT="3 per minute"))
+    application = create_app(make_config(database_url, GLOBAL_RATE_LIMIT="3 per minute"))
 
     @application.get("/api/v1/_test_failure")
     def _fails():

@@ -2,7 +2,7 @@
 from flask import current_app, g, request
 
 from app.blueprints.api import bp
-from app.blueprints.api.auth import api_auth
+from app.blueprints.api.access import api_auth
 from app.blueprints.api.envelope import ok, page_meta
 from app.blueprints.api.params import pagination
 from app.extensions import db

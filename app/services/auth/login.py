@@ -65,10 +65,10 @@ def check_second_factor(db_session, user: User, code: str | None, now: dt.dateti
     step = totp.matching_step(user.mfa_secret or "", code, now, user.mfa_last_step)
     if step is not None:
         user.mfa_last_step = step
-        _signed_in(db_session, user, now)
+        mark_signed_in(db_session, user, now)
         return
     if _use_recovery_code(user, code):
-        _signed_in(db_session, user, now)
+        mark_signed_in(db_session, user, now)
         return
     user.failed_login_count = (user.failed_login_count or 0) + 1
     db_session.commit()
@@ -91,7 +91,7 @@ def _use_recovery_code(user: User, code: str) -> bool:
     return False
 
 
-def _signed_in(db_session, user: User, now: dt.datetime) -> None:
+def mark_signed_in(db_session, user: User, now: dt.datetime) -> None:
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now

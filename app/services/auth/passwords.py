@@ -1,4 +1,7 @@
-"""Password hashing (Argon2id, OWASP's first choice) and the strength policy."""
+"""Password hashing and the strength policy.
+
+Argon2id (argon2-cffi defaults: 64 MiB, 3 passes) rather than bcrypt: it is OWASP's first choice, it is
+memory-hard (GPU guessing costs far more), and it has no 72-byte password truncation."""
 from __future__ import annotations
 
 from argon2 import PasswordHasher
@@ -35,6 +38,17 @@ def check_strength(password: str, *, user_inputs: tuple[str, ...] = ()) -> None:
         raise ValidationError(f"Password must be at least {MIN_LENGTH} characters.", field="password")
     if len(password) > MAX_LENGTH:
         raise ValidationError(f"Password must be at most {MAX_LENGTH} characters.", field="password")
+    missing = [name for name, test in (("an upper-case letter", str.isupper), ("a lower-case letter", str.islower),
+                                       ("a digit", str.isdigit)) if not any(test(c) for c in password)]
+    if not any(not c.isalnum() and not c.isspace() for c in password):
+        missing.append("a symbol")
+    if missing:
+        raise ValidationError("Password needs " + ", ".join(missing) + ".", field="password")
+    lowered = password.lower()
+    for value in user_inputs:
+        local = (value or "").split("@")[0].lower()
+        if len(local) >= 4 and local in lowered:
+            raise ValidationError("Password must not contain your email address or name.", field="password")
     from zxcvbn import zxcvbn
 
     result = zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])

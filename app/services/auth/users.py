@@ -32,10 +32,19 @@ def get_or_create_business(db_session, name: str, email: str | None = None) -> B
                                                          Business.deleted_at.is_(None))).first()
     if business is not None:
         return business
+    return create_business(db_session, name, email=email)
+
+
+def create_business(db_session, name: str, email: str | None = None) -> Business:
+    """A new business with its own sender addresses (names need not be unique across the platform)."""
     from app.services.channels.addresses import assign_sandbox_addresses
 
+    name = (name or "").strip()
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "business"
-    business = Business(name=name, email=email or f"{slug}-{secrets.token_hex(3)}@business.invalid", settings={})
+    taken = email and db_session.scalar(select(func.count()).select_from(Business).where(Business.email == email))
+    if not email or taken:
+        email = f"{slug}-{secrets.token_hex(3)}@business.invalid"
+    business = Business(name=name, email=email, settings={})
     db_session.add(business)
     db_session.flush()
     assign_sandbox_addresses(db_session, business)
