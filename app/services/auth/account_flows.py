@@ -74,9 +74,9 @@ def _mail(db_session, to: str, subject: str, body: str, now: dt.datetime, busine
 
 def audit(db_session, action: str, *, user: User | None, now: dt.datetime, ip: str | None = None,
           user_agent: str | None = None, **fields) -> None:
-    audit_service.record(db_session, action, user=user, now=now, ip=ip, user_agent=user_agent,
-                         resource_type="user" if user is not None else None,
-                         resource_id=user.id if user is not None else None, **fields)
+    fields.setdefault("resource_type", "user" if user is not None else None)
+    fields.setdefault("resource_id", user.id if user is not None else None)
+    audit_service.record(db_session, action, user=user, now=now, ip=ip, user_agent=user_agent, **fields)
 
 
 def audit_login(db_session, email: str, *, success: bool, now: dt.datetime, user: User | None = None,
