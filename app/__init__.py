@@ -102,11 +102,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.dashboard import bp as dashboard_bp
     from app.blueprints.health import bp as health_bp
+    from app.blueprints.settings import bp as settings_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(settings_bp)
 
 
 def _register_cli(app: Flask) -> None:

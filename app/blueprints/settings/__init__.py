@@ -1,0 +1,6 @@
+"""Settings: profile, team, API keys, audit log (each page checks the permission matrix)."""
+from flask import Blueprint
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+from app.blueprints.settings import views  # noqa: E402,F401

@@ -1,0 +1,26 @@
+from flask import g, render_template
+from flask_login import login_required
+
+from app.blueprints.settings import bp
+from app.services.auth import permissions
+
+# Settings pages in the order they are listed, with the permission each needs (None: every signed-in user).
+SECTIONS = (
+    ("Profile", "settings.profile", None, "Your name, email, phone, password and notifications."),
+    ("Team", "settings.team", "users.manage", "Invite people, change roles, deactivate accounts."),
+    ("API keys", "settings.api_keys", "settings.manage", "Keys for integrations, shown once and revocable."),
+    ("Audit log", "settings.audit_log", "audit.view", "Who did what, when and from where; export to CSV."),
+)
+
+
+def visible_sections():
+    from flask import current_app, url_for
+
+    return [(label, url_for(endpoint), text) for label, endpoint, action, text in SECTIONS
+            if endpoint in current_app.view_functions and (action is None or permissions.can(g.principal.role, action))]
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("settings/index.html", sections=visible_sections())
