@@ -154,3 +154,45 @@ def fingerprint(value: str) -> str:
     """A stable, non-reversible handle for a value that must not appear in plain text (e.g. an unknown email)."""
     digest = hashlib.sha256(("audit-fp:" + value.strip().lower()).encode()).digest()
     return base64.urlsafe_b64encode(digest[:9]).decode()
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    user: str | None = None
+    action: str | None = None
+    resource_type: str | None = None
+
+
+def search(db_session, business_id, filters: AuditFilters, *, page: int = 1, limit: int = 50):
+    """The business's audit rows, newest first, filtered; (rows, total)."""
+    from sqlalchemy import func
+
+    stmt = select(AuditLog).where(AuditLog.business_id == business_id)
+    if filters.date_from:
+        stmt = stmt.where(AuditLog.created_at >= dt.datetime.combine(filters.date_from, dt.time(), dt.timezone.utc))
+    if filters.date_to:
+        end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+        stmt = stmt.where(AuditLog.created_at < end)
+    if filters.user:
+        stmt = stmt.where(func.lower(AuditLog.user_email).like(f"%{filters.user.strip().lower()}%"))
+    if filters.action:
+        stmt = stmt.where(AuditLog.action == filters.action)
+    if filters.resource_type:
+        stmt = stmt.where(AuditLog.resource_type == filters.resource_type)
+    total = db_session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db_session.scalars(stmt.order_by(AuditLog.seq.desc()).offset((page - 1) * limit).limit(limit)).all()
+    return rows, total
+
+
+def distinct_values(db_session, business_id, column) -> list[str]:
+    return [v for v in db_session.scalars(select(column).where(AuditLog.business_id == business_id)
+                                          .distinct().order_by(column)).all() if v]
+
+
+def export_rows(db_session, business_id, filters: AuditFilters):
+    """Every matching row for CSV export, in chain order, changes opened where the debtor key still exists."""
+    stmt_rows, _ = search(db_session, business_id, filters, page=1, limit=1_000_000)
+    for row in reversed(stmt_rows):
+        yield row, open_changes(db_session, row.changes)

@@ -40,6 +40,12 @@ def browser_type_launch_args(browser_type_launch_args):
                      "--disable-sync", "--no-first-run", "--disable-quic"]}
 
 
+class LiveServer(str):
+    """The base URL, plus where the server keeps its database (to read the sandbox outbox)."""
+
+    database: Path
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The product as `make run` serves it: migrations, demo data, localstripe, embedded worker and clock."""
@@ -65,7 +71,9 @@ def live_server(tmp_path_factory):
             log.close()
             raise RuntimeError("server did not start:\n" + (workdir / "server.log").read_text()[-3000:])
         time.sleep(0.3)
-    yield base
+    server = LiveServer(base)
+    server.database = workdir / "e2e.db"
+    yield server
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=10)
@@ -102,10 +110,39 @@ def sign_in(page, base: str, email: str, secret: str, password: str = "Demo-Coll
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/login/mfa")
     check_accessibility(page, "mfa")
-    totp = pyotp.TOTP(secret)
-    # Never reuse a time step (the server refuses replays) and avoid the last second of a step.
-    while totp.interval - time.time() % totp.interval < 2:
-        time.sleep(0.5)
-    page.get_by_label("Authentication code").fill(totp.now())
+    page.get_by_label("Authentication code").fill(fresh_code(secret))
     page.get_by_role("button", name="Verify and sign in").click()
     page.wait_for_url("**/dashboard")
+
+
+def outbox_link(server, to: str, pattern: str) -> str:
+    """The newest sandbox email to `to`, and the first link in it matching `pattern`."""
+    import re
+    import sqlite3
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with sqlite3.connect(server.database) as conn:
+            row = conn.execute("SELECT body FROM sandbox_messages WHERE to_address = ? ORDER BY created_at DESC",
+                               (to,)).fetchone()
+        if row:
+            match = re.search(pattern, row[0])
+            if match:
+                return match.group(0)
+        time.sleep(0.3)
+    raise AssertionError(f"no email to {to} with a link like {pattern}")
+
+
+_USED_STEPS: dict[str, int] = {}
+
+
+def fresh_code(secret: str) -> str:
+    """A TOTP code from a step this secret has not used yet (the server refuses replays), not about to expire."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        now = time.time()
+        step = int(now // totp.interval)
+        if step > _USED_STEPS.get(secret, -1) and totp.interval - now % totp.interval >= 3:
+            _USED_STEPS[secret] = step
+            return totp.at(now)
+        time.sleep(0.5)

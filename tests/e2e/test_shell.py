@@ -61,3 +61,21 @@ def test_wrong_code_shows_an_inline_error(page, live_server):
     page.get_by_role("button", name="Verify and sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not valid")
     check_accessibility(page, "mfa-error")
+
+
+def test_settings_pages_render_accessibly(page, live_server):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server, ADMIN_EMAIL, ADMIN_SECRET)
+    for path, name in (("/settings/", "settings"), ("/settings/profile", "profile"),
+                       ("/settings/api-keys", "api-keys"), ("/settings/audit", "audit")):
+        page.goto(live_server + path)
+        check_accessibility(page, name)
+        screenshot(page, f"{name}-1280")
+    page.goto(live_server + "/settings/profile")
+    page.set_viewport_size({"width": 375, "height": 812})
+    check_accessibility(page, "profile-375")
+    screenshot(page, "profile-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.goto(live_server + "/settings/audit")
+    check_accessibility(page, "audit-375")
+    screenshot(page, "audit-375")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.services.auth import permissions
 
@@ -16,6 +16,7 @@ def page_permission(action: str):
         @login_required
         def wrapped(*args, **kwargs):
             g.permission_scope = permissions.require(g.principal.role, action)
+            g.current_user_row = current_user.user
             return view(*args, **kwargs)
         return wrapped
     return decorator

@@ -20,6 +20,15 @@ def visible_sections():
             if endpoint in current_app.view_functions and (action is None or permissions.can(g.principal.role, action))]
 
 
+@bp.app_context_processor
+def _settings_sections():
+    from flask import request
+
+    if request.blueprint != "settings" or g.get("principal") is None:
+        return {}
+    return {"settings_sections": visible_sections()}
+
+
 @bp.get("/")
 @login_required
 def index():

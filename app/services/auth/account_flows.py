@@ -248,11 +248,12 @@ def reset_password(db_session, token: str, new_password: str, now: dt.datetime) 
     return user
 
 
-def change_password(db_session, user: User, new_password: str, now: dt.datetime, action: str = "password_changed"):
+def change_password(db_session, user: User, new_password: str, now: dt.datetime, action: str = "password_changed",
+                    ip: str | None = None, user_agent: str | None = None):
     """Set the password and end every session and token of the user."""
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = now
     user.failed_login_count = 0
     user.locked_until = None
     web_sessions.revoke_all(db_session, user.id, now)
-    audit(db_session, action, user=user, now=now)
+    audit(db_session, action, user=user, now=now, ip=ip, user_agent=user_agent)
