@@ -211,3 +211,27 @@ def test_api_keys_authenticate_and_die_when_revoked(client, clock):
     db.session.commit()
     _err(client.get("/api/v1/admin/users", headers={"X-API-Key": plain}), 401)
     _err(client.get("/api/v1/admin/users", headers={"X-API-Key": "fc_nope"}), 401)
+
+
+def test_a_verified_debtor_login_is_linked_to_their_accounts_only(client, clock):
+    from app.models import Account
+    from app.services.auth.account_flows import verify_email
+    from tests.factories import gen_account
+
+    a, b = gen_business(), gen_business()
+    mine_a = gen_account(a, email="Pat.Debtor@example.com")
+    mine_b = gen_account(b, email="pat.debtor@example.com")
+    other = gen_account(a, email="someone.else@example.com")
+    client.post("/api/v1/auth/register", json={"email": "pat.debtor@example.com", "password": STRONG,
+                                               "firstName": "Pat", "lastName": "Debtor"})
+    user = db.session.query(User).filter_by(email="pat.debtor@example.com").one()
+    assert db.session.get(Account, mine_a.id).debtor_id is None, "nothing is linked before verification"
+    mail = db.session.query(SandboxMessage).filter_by(to_address="pat.debtor@example.com").first()
+    assert mail is None, "the address is a debtor account's: system mail refuses it (the gate will send it)"
+    from app.services.auth.account_flows import issue_token
+
+    token = issue_token(db.session, "verify_email", clock.now(), user=user)
+    verify_email(db.session, token, clock.now())
+    db.session.commit()
+    assert {db.session.get(Account, x.id).debtor_id for x in (mine_a, mine_b)} == {user.id}
+    assert db.session.get(Account, other.id).debtor_id is None

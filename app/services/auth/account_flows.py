@@ -159,11 +159,29 @@ def register_debtor(db_session, *, email: str, password: str, first_name: str | 
 
 
 def verify_email(db_session, token: str, now: dt.datetime) -> User:
+    """Mark the email verified; a debtor user is linked to the accounts on file with that email."""
     row = spend_token(db_session, "verify_email", token, now)
     user = db_session.get(User, row.user_id)
     user.email_verified = True
     audit(db_session, "email_verified", user=user, now=now)
+    if user.role == "debtor":
+        link_debtor_accounts(db_session, user, now)
     return user
+
+
+def link_debtor_accounts(db_session, user: User, now: dt.datetime) -> list:
+    """Accounts (in any business) whose email the debtor has proved they own; each link is audited there."""
+    from app.models import Account
+
+    accounts = db_session.scalars(select(Account).where(func.lower(Account.email) == user.email.lower(),
+                                                        Account.deleted_at.is_(None),
+                                                        Account.debtor_id.is_(None))).all()
+    for account in accounts:
+        account.debtor_id = user.id
+        audit_service.record(db_session, "debtor_login_linked", business_id=account.business_id, user=None,
+                             now=now, resource_type="account", resource_id=account.id,
+                             description="debtor login linked by verified email")
+    return accounts
 
 
 # ---- invitations ------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ def check_password(db_session, email: str, password: str, now: dt.datetime) -> U
         raise LoginError("This account is deactivated.", code="ACCOUNT_SUSPENDED")
     if not user.email_verified:
         raise LoginError("Verify your email address before signing in.", code="EMAIL_NOT_VERIFIED")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     return user
 
 
