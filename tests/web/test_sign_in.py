@@ -108,3 +108,10 @@ def test_dashboard_figures_are_the_business_own(client, clock):
     html = client.get("/dashboard").get_data(as_text=True)
     assert "$300.30" in html
     assert "999,999.99" not in html
+
+
+def test_debtor_logins_are_turned_away_from_the_staff_pages(client):
+    user = gen_user(None, "debtor", mfa=False)
+    response = client.post("/login", data={"email": user.email, "password": "Correct-Horse-Battery-42"})
+    assert response.status_code == 403 and b"agency staff" in response.data
+    assert client.get("/dashboard").status_code == 302

@@ -79,6 +79,10 @@ def login():
                                       **_client())
             db.session.commit()
         else:
+            if not user.is_staff:
+                # Debtors reach their file through the signed portal link in their messages (or the API).
+                error = "This sign-in is for agency staff. Use the secure link in your messages to open your account."
+                return render_template("auth/login.html", form=form, error=error), 403
             if login_service.requires_mfa(user):
                 _set_pending(user, now, request.args.get("next"), enrol=not user.mfa_secret)
                 return redirect(url_for("auth.mfa_setup" if not user.mfa_secret else "auth.mfa"))
