@@ -1,0 +1,1 @@
+"""Debtor accounts: fields, records (create/update/delete), search, import, export."""

@@ -1,0 +1,68 @@
+"""Streaming export of the current filter: CSV (constant memory) or XLSX, formula cells neutralized."""
+from __future__ import annotations
+
+import csv
+import io
+
+from app.services.accounts.search import AccountQuery, build
+
+COLUMNS = (
+    ("accountNumber", "account_number"), ("firstName", "first_name"), ("lastName", "last_name"), ("email", "email"),
+    ("phone", "phone"), ("address", "address"), ("city", "city"), ("state", "state"), ("zip", "zip"),
+    ("originalCreditor", "original_creditor"), ("currentBalance", "current_balance"),
+    ("originalBalance", "original_balance"), ("dueDate", "due_date"), ("status", "status"), ("tags", "tags"),
+    ("preferredLanguage", "preferred_language"), ("timezone", "timezone"), ("smsConsent", "sms_consent"),
+    ("emailConsent", "email_consent"), ("createdAt", "created_at"),
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ", ".join(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _rows(db_session, principal, query: AccountQuery, columns):
+    stmt = build(principal, query).order_by("created_at").execution_options(yield_per=1000)
+    for account in db_session.scalars(stmt):
+        yield [neutralize(getattr(account, attribute)) for _, attribute in columns]
+        db_session.expunge(account)
+
+
+def pick_columns(names: list[str] | None):
+    if not names:
+        return COLUMNS
+    chosen = [c for c in COLUMNS if c[0] in names]
+    return chosen or COLUMNS
+
+
+def csv_stream(db_session, principal, query: AccountQuery, names: list[str] | None = None):
+    columns = pick_columns(names)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([name for name, _ in columns])
+    yield buffer.getvalue()
+    for row in _rows(db_session, principal, query, columns):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()
+
+
+def xlsx_bytes(db_session, principal, query: AccountQuery, names: list[str] | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    columns = pick_columns(names)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Accounts")
+    sheet.append([name for name, _ in columns])
+    for row in _rows(db_session, principal, query, columns):
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

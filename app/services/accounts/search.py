@@ -1,0 +1,135 @@
+"""The account list: search (name, number, email, phone in any format), filters, sort, pages, totals."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from app.models import Account, OptOutEvent, PaymentPlan
+from app.services.tenancy import Principal, scoped
+from app.services.timezones import normalize_e164
+
+EXACT_TOTAL_LIMIT = 10_000
+SORTS = {"createdAt": Account.created_at, "balance": Account.current_balance, "dueDate": Account.due_date,
+         "lastName": Account.last_name, "accountNumber": Account.account_number, "status": Account.status,
+         "firstName": Account.first_name, "updatedAt": Account.updated_at}
+
+
+@dataclass
+class AccountQuery:
+    search: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    balance_min: Decimal | None = None
+    balance_max: Decimal | None = None
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    states: list[str] = field(default_factory=list)
+    language: str | None = None
+    has_active_plan: bool | None = None
+    opted_out: bool | None = None
+    assigned_agent_id: object | None = None
+    sort_by: str = "createdAt"
+    sort_order: str = "desc"
+
+
+def _search_clause(term: str):
+    term = term.strip()
+    like = f"%{term.lower()}%"
+    clauses = [func.lower(Account.first_name).like(like), func.lower(Account.last_name).like(like),
+               func.lower(Account.first_name + " " + Account.last_name).like(like),
+               func.lower(Account.account_number) == term.lower(), func.lower(Account.email) == term.lower()]
+    digits = sum(ch.isdigit() for ch in term)
+    if digits >= 7:
+        phone = normalize_e164(term)
+        if phone:
+            clauses += [Account.phone == phone, Account.phone_secondary == phone]
+    if "@" in term:
+        clauses.append(func.lower(Account.email).like(like))
+    return or_(*clauses)
+
+
+def build(principal: Principal, query: AccountQuery):
+    """The filtered SELECT (no order, no paging) the principal may see."""
+    if principal.role == "debtor":
+        stmt = select(Account).where(Account.debtor_id == principal.user_id, Account.deleted_at.is_(None))
+    else:
+        stmt = scoped(Account, principal)
+        if principal.role == "agent":
+            stmt = stmt.where(or_(Account.assigned_agent_id.is_(None), Account.assigned_agent_id == principal.user_id))
+    if query.search:
+        stmt = stmt.where(_search_clause(query.search))
+    if query.statuses:
+        stmt = stmt.where(Account.status.in_(query.statuses))
+    for tag in query.tags:
+        stmt = stmt.where(_has_tag(tag))
+    if query.balance_min is not None:
+        stmt = stmt.where(Account.current_balance >= query.balance_min)
+    if query.balance_max is not None:
+        stmt = stmt.where(Account.current_balance <= query.balance_max)
+    if query.due_from:
+        stmt = stmt.where(Account.due_date >= query.due_from)
+    if query.due_to:
+        stmt = stmt.where(Account.due_date <= query.due_to)
+    if query.created_from:
+        stmt = stmt.where(Account.created_at >= dt.datetime.combine(query.created_from, dt.time(), dt.timezone.utc))
+    if query.created_to:
+        stmt = stmt.where(Account.created_at < dt.datetime.combine(query.created_to + dt.timedelta(days=1), dt.time(),
+                                                                   dt.timezone.utc))
+    if query.states:
+        stmt = stmt.where(Account.state.in_(query.states))
+    if query.language:
+        stmt = stmt.where(Account.preferred_language == query.language)
+    if query.assigned_agent_id is not None:
+        stmt = stmt.where(Account.assigned_agent_id == query.assigned_agent_id)
+    if query.has_active_plan is not None:
+        plan = exists().where(PaymentPlan.account_id == Account.id, PaymentPlan.status.in_(("pending", "active")))
+        stmt = stmt.where(plan if query.has_active_plan else ~plan)
+    if query.opted_out is not None:
+        opted = or_(Account.do_not_contact, Account.do_not_sms, Account.do_not_email,
+                    exists().where(and_(OptOutEvent.account_id == Account.id, OptOutEvent.action == "opt_out")))
+        stmt = stmt.where(opted if query.opted_out else ~opted)
+    return stmt
+
+
+def _has_tag(tag: str):
+    """JSON array containment: JSONB @> on PostgreSQL (GIN index), json_each on SQLite."""
+    from sqlalchemy import literal, text
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from app.extensions import db
+
+    if db.engine.dialect.name == "postgresql":
+        return Account.tags.op("@>")(func.cast(literal(f'["{tag}"]'), JSONB))
+    return exists(select(1).select_from(func.json_each(Account.tags).table_valued("value"))
+                  .where(text("value = :tag").bindparams(tag=tag)))
+
+
+def run(db_session, principal: Principal, query: AccountQuery, *, page: int, limit: int):
+    """(rows, total, total_is_estimate): totals are exact up to 10,000 matches."""
+    stmt = build(principal, query)
+    column = SORTS.get(query.sort_by, Account.created_at)
+    order = column.asc() if query.sort_order == "asc" else column.desc()
+    rows = db_session.scalars(stmt.order_by(order, Account.id).offset((page - 1) * limit).limit(limit)).all()
+    capped = db_session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Account.id).limit(EXACT_TOTAL_LIMIT + 1).subquery()))
+    if capped <= EXACT_TOTAL_LIMIT:
+        return rows, capped, False
+    return rows, _estimate(db_session, stmt), True
+
+
+def _estimate(db_session, stmt) -> int:
+    """PostgreSQL's planner estimate beyond 10,000 matches (an exact count of millions costs seconds)."""
+    from app.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return db_session.scalar(select(func.count()).select_from(stmt.with_only_columns(Account.id).subquery()))
+    compiled = stmt.with_only_columns(Account.id).compile(db.engine, compile_kwargs={"literal_binds": True})
+    from sqlalchemy import text
+
+    plan = db_session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar()
+    return int(plan[0]["Plan"]["Plan Rows"])
