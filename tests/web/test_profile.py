@@ -304,11 +304,3 @@ def test_the_profile_pages_need_a_signed_in_user(client):
     assert client.get("/settings/profile").headers["Location"].startswith("/login")
     assert client.post("/settings/profile/details", data={}).headers["Location"].startswith("/login")
     assert client.get(f"/settings/avatar/{uuid.uuid4()}").headers["Location"].startswith("/login")
-
-
-def test_a_debtor_login_has_no_staff_profile_page(client, clock):
-    """Is the staff profile page closed (403) to a debtor's login?"""
-    debtor = gen_user(None, "debtor", mfa=True)
-    sign_in(client, debtor, clock)
-    assert client.get("/settings/profile").status_code == 403
-    assert client.post("/settings/profile/details", data={"details-first_name": "X"}).status_code == 403
