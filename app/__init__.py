@@ -83,7 +83,8 @@ def _init_extensions(app: Flask, config: Config) -> None:
     login_manager.session_protection = "strong"
     csrf.init_app(app)
     limiter.init_app(app)
-    socketio.init_app(app, async_mode="threading", message_queue=config.REDIS_URL,
+    queue = config.REDIS_URL if config.SOCKETIO_MESSAGE_QUEUE else None
+    socketio.init_app(app, async_mode="threading", message_queue=queue,
                       cors_allowed_origins=[config.PUBLIC_URL, f"http://127.0.0.1:{config.PORT}",
                                             f"http://localhost:{config.PORT}"],
                       logger=False, engineio_logger=False)
@@ -98,6 +99,7 @@ def _init_services(app: Flask, config: Config) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.blueprints.accounts import bp as accounts_bp
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.dashboard import bp as dashboard_bp
@@ -109,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(accounts_bp)
 
 
 def _register_cli(app: Flask) -> None:

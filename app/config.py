@@ -106,6 +106,8 @@ class Config:
     LOGIN_RATE_LIMIT: str = "5 per 15 minutes"
     PASSWORD_RESET_RATE_LIMIT: str = "3 per hour"
     EMBEDDED_WORKER: bool = True
+    # Share Socket.IO rooms across processes through Redis (tests use the in-process test client instead).
+    SOCKETIO_MESSAGE_QUEUE: bool = True
     CLOCK_INTERVAL_SECONDS: float = 5.0
     TESTING: bool = False
     SQLALCHEMY_ENGINE_OPTIONS: dict | None = None

@@ -50,6 +50,7 @@ def make_config(database_url: str, **overrides) -> Config:
     env = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key", "PORT": "5000"}
     if _redis_url():
         env["REDIS_URL"] = _redis_url()
+    overrides.setdefault("SOCKETIO_MESSAGE_QUEUE", False)
     config = Config.from_env(env, TESTING=True, **overrides)
     return config
 

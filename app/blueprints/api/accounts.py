@@ -16,7 +16,7 @@ from app.blueprints.api.serializers import account_json
 from app.extensions import db
 from app.services import audit
 from app.services.accounts import export, fields, importer, records
-from app.services.accounts.search import SORTS, AccountQuery, run
+from app.services.accounts.search import AccountQuery, query_from_mapping, run
 from app.services.clock import get_clock
 from app.services.errors import ValidationError
 
@@ -28,32 +28,11 @@ def _client():
 
 
 def _list_arg(name: str) -> list[str]:
-    raw = request.args.get(name) or ""
-    return [part.strip() for part in raw.split(",") if part.strip()]
+    return [part.strip() for part in (request.args.get(name) or "").split(",") if part.strip()]
 
 
 def query_from_args() -> AccountQuery:
-    """PRD 7.3 query parameters plus the grid's filters; a bad value is a 400 naming it."""
-    sort_by = request.args.get("sortBy") or "createdAt"
-    if sort_by not in SORTS:
-        raise ValidationError(f"sortBy must be one of {', '.join(SORTS)}.", field="sortBy")
-    order = (request.args.get("sortOrder") or "desc").lower()
-    if order not in ("asc", "desc"):
-        raise ValidationError("sortOrder must be asc or desc.", field="sortOrder")
-    return AccountQuery(
-        search=(request.args.get("search") or request.args.get("q") or "").strip() or None,
-        statuses=_list_arg("status"), tags=[t.lower() for t in _list_arg("tags")],
-        balance_min=fields.money(request.args.get("balanceMin"), "balanceMin"),
-        balance_max=fields.money(request.args.get("balanceMax"), "balanceMax"),
-        due_from=fields.date(request.args.get("dueFrom"), "dueFrom"),
-        due_to=fields.date(request.args.get("dueTo"), "dueTo"),
-        created_from=fields.date(request.args.get("createdFrom"), "createdFrom"),
-        created_to=fields.date(request.args.get("createdTo"), "createdTo"),
-        states=[s.upper() for s in _list_arg("state")], language=request.args.get("language") or None,
-        has_active_plan=fields.boolean(request.args.get("hasActivePlan"), "hasActivePlan"),
-        opted_out=fields.boolean(request.args.get("optedOut"), "optedOut"),
-        assigned_agent_id=fields.uuid_value(request.args.get("assignedTo"), "assignedTo"),
-        sort_by=sort_by, sort_order=order)
+    return query_from_mapping(request.args)
 
 
 @bp.get("/accounts")

@@ -37,6 +37,35 @@ class AccountQuery:
     sort_order: str = "desc"
 
 
+def query_from_mapping(args) -> AccountQuery:
+    """List parameters (the API's query string, the grid's URL) -> AccountQuery; a bad value names its field."""
+    from app.services.accounts import fields
+    from app.services.errors import ValidationError
+
+    def listed(name):
+        return [part.strip() for part in (args.get(name) or "").split(",") if part.strip()]
+
+    sort_by = args.get("sortBy") or "createdAt"
+    if sort_by not in SORTS:
+        raise ValidationError(f"sortBy must be one of {', '.join(SORTS)}.", field="sortBy")
+    order = (args.get("sortOrder") or "desc").lower()
+    if order not in ("asc", "desc"):
+        raise ValidationError("sortOrder must be asc or desc.", field="sortOrder")
+    return AccountQuery(
+        search=(args.get("search") or args.get("q") or "").strip() or None,
+        statuses=listed("status"), tags=[t.lower() for t in listed("tags")],
+        balance_min=fields.money(args.get("balanceMin"), "balanceMin"),
+        balance_max=fields.money(args.get("balanceMax"), "balanceMax"),
+        due_from=fields.date(args.get("dueFrom"), "dueFrom"), due_to=fields.date(args.get("dueTo"), "dueTo"),
+        created_from=fields.date(args.get("createdFrom"), "createdFrom"),
+        created_to=fields.date(args.get("createdTo"), "createdTo"),
+        states=[s.upper() for s in listed("state")], language=args.get("language") or None,
+        has_active_plan=fields.boolean(args.get("hasActivePlan"), "hasActivePlan"),
+        opted_out=fields.boolean(args.get("optedOut"), "optedOut"),
+        assigned_agent_id=fields.uuid_value(args.get("assignedTo"), "assignedTo"),
+        sort_by=sort_by, sort_order=order)
+
+
 def _search_clause(term: str):
     term = term.strip()
     like = f"%{term.lower()}%"

@@ -1,0 +1,6 @@
+"""The account grid and the account file."""
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+from app.blueprints.accounts import views  # noqa: E402,F401

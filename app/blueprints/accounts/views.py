@@ -1,0 +1,179 @@
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.blueprints.accounts import bp
+from app.blueprints.settings.access import page_permission
+from app.extensions import db
+from app.models import User
+from app.models.account import ACCOUNT_STATUSES
+from app.services import audit
+from app.services.accounts import fields, file as account_file, records
+from app.services.accounts.search import query_from_mapping, run
+from app.services.clock import get_clock
+from app.services.errors import DomainError
+from app.services.auth import permissions
+
+PAGE_SIZE = 25
+FORM_FIELDS = ("firstName", "lastName", "email", "phone", "phoneSecondary", "address", "city", "state", "zip",
+               "accountNumber", "originalCreditor", "currentBalance", "originalBalance", "dueDate", "status",
+               "preferredLanguage", "preferredContactMethod", "timezone", "tags", "notes", "assignedAgentId",
+               "smsConsent", "emailConsent", "whatsappConsent")
+CHECKBOXES = ("smsConsent", "emailConsent", "whatsappConsent")
+
+
+def _client():
+    return {"ip": request.remote_addr, "user_agent": request.user_agent.string}
+
+
+def _agents():
+    return db.session.scalars(select(User).where(User.business_id == g.principal.business_id,
+                                                 User.role.in_(("agent", "manager", "business_admin")),
+                                                 User.status == "active").order_by(User.first_name)).all()
+
+
+@bp.get("/", endpoint="index")
+@page_permission("accounts.view")
+def index():
+    """The grid; an HTMX request (search as you type, filters, sort, pages) gets the results fragment only."""
+    args = request.args.to_dict()
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page = 1
+    error = None
+    try:
+        query = query_from_mapping(args)
+        rows, total, estimate = run(db.session, g.principal, query, page=page, limit=PAGE_SIZE)
+    except DomainError as exc:
+        error, rows, total, estimate, query = exc, [], 0, False, None
+    context = dict(rows=rows, total=total, estimate=estimate, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                   args=args, error=error, statuses=ACCOUNT_STATUSES, now=get_clock().now(),
+                   can_write=permissions.scope(g.principal.role, "accounts.write") == "all",
+                   can_export=permissions.can(g.principal.role, "accounts.export"),
+                   export_query=urlencode({k: v for k, v in args.items() if k != "page"}),
+                   import_url=url_for("imports.index") if "imports.index" in current_app.view_functions else None,
+                   sort_link=lambda col: url_for("accounts.index", **{**args, "sortBy": col, "page": 1,
+                                                                      "sortOrder": "asc" if args.get("sortBy") == col
+                                                                      and args.get("sortOrder") != "asc" else "desc"}))
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-results":
+        return render_template("accounts/_results.html", **context)
+    return render_template("accounts/index.html", **context)
+
+
+def _form_payload(form, partial: bool) -> dict:
+    payload = {}
+    for name in FORM_FIELDS:
+        if name in CHECKBOXES:
+            payload[name] = name in form
+            continue
+        value = form.get(name, "").strip()
+        if value == "" and partial and name not in ("email", "phone", "phoneSecondary", "notes", "assignedAgentId",
+                                                    "timezone", "dueDate", "originalBalance", "originalCreditor"):
+            continue
+        payload[name] = value if value != "" else None
+    if "tags" in payload and payload["tags"] is not None:
+        payload["tags"] = [t for t in payload["tags"].split(",")]
+    if not partial:
+        payload = {k: v for k, v in payload.items() if v is not None}
+    return payload
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@page_permission("accounts.write")
+def new():
+    if g.permission_scope != "all":
+        abort(403)
+    errors, form = {}, request.form
+    if request.method == "POST":
+        try:
+            values = fields.parse(_form_payload(form, partial=False), partial=False)
+            account = records.create_account(db.session, g.principal, values, get_clock().now(), source="staff",
+                                             **_client())
+        except DomainError as exc:
+            db.session.rollback()
+            errors = {exc.field or "form": exc.message}
+        else:
+            db.session.commit()
+            flash(f"{account.full_name} ({account.account_number}) was created.", "success")
+            return redirect(url_for("accounts.show", account_id=account.id))
+    return render_template("accounts/form.html", account=None, values=form, errors=errors, agents=_agents(),
+                           statuses=ACCOUNT_STATUSES), 400 if errors else 200
+
+
+@bp.get("/<account_id>")
+@page_permission("accounts.view")
+def show(account_id):
+    account = records.get_account(db.session, g.principal, account_id)
+    now = get_clock().now()
+    audit.record(db.session, "account_viewed", principal=g.principal, now=now, resource_type="account",
+                 resource_id=account.id, description=account.account_number, **_client())
+    db.session.commit()
+    tab = request.args.get("tab", "overview")
+    return render_template("accounts/show.html", account=account, tab=tab, now=now,
+                           clock=account_file.contact_clock(account, now),
+                           days_past_due=account_file.days_past_due(account, now.date()),
+                           notes=account_file.notes(db.session, account),
+                           compliance=account_file.compliance_records(db.session, account),
+                           trail=account_file.audit_trail(db.session, account) if permissions.can(
+                               g.principal.role, "audit.view") else None,
+                           can_edit=permissions.scope(g.principal.role, "accounts.write") == "all",
+                           assigned=db.session.get(User, account.assigned_agent_id) if account.assigned_agent_id else None)
+
+
+@bp.route("/<account_id>/edit", methods=["GET", "POST"])
+@page_permission("accounts.write")
+def edit(account_id):
+    account = records.get_account(db.session, g.principal, account_id)
+    if g.permission_scope != "all":
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        try:
+            values = fields.parse(_form_payload(request.form, partial=True), partial=True)
+            records.update_account(db.session, g.principal, account, values, get_clock().now(), **_client())
+        except DomainError as exc:
+            db.session.rollback()
+            errors = {exc.field or "form": exc.message}
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("accounts.show", account_id=account.id))
+    return render_template("accounts/form.html", account=account, values=request.form if errors else None,
+                           errors=errors, agents=_agents(), statuses=ACCOUNT_STATUSES), 400 if errors else 200
+
+
+@bp.post("/<account_id>/notes")
+@page_permission("accounts.view")
+def add_note(account_id):
+    account = records.get_account(db.session, g.principal, account_id)
+    error = None
+    try:
+        account_file.add_note(db.session, g.principal, account, request.form.get("body", ""), get_clock().now())
+    except DomainError as exc:
+        db.session.rollback()
+        error = exc.message
+    else:
+        db.session.commit()
+    if request.headers.get("HX-Request"):
+        return render_template("accounts/_notes.html", account=account, notes=account_file.notes(db.session, account),
+                               note_error=error), 200
+    if error:
+        flash(error, "error")
+    return redirect(url_for("accounts.show", account_id=account.id, tab="notes"))
+
+
+@bp.post("/<account_id>/delete")
+@page_permission("accounts.delete")
+def delete(account_id):
+    account = records.get_account(db.session, g.principal, account_id)
+    try:
+        records.delete_account(db.session, g.principal, account, get_clock().now(), **_client())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.show", account_id=account.id))
+    db.session.commit()
+    flash(f"{account.full_name} ({account.account_number}) was deleted.", "success")
+    return redirect(url_for("accounts.index"))
