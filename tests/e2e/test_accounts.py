@@ -19,20 +19,20 @@ def test_search_as_you_type_and_the_account_file(page, live_server):
     screenshot(page, "accounts-1280")
 
     first_row = page.locator("table.accounts-table tbody tr").first
-    name = first_row.locator("td").nth(1).inner_text().strip()
+    name = first_row.locator("td[data-label=Name]").inner_text().strip()
     last_name = name.split()[-1]
     page.get_by_label("Search", exact=True).press_sequentially(last_name[:4], delay=60)
     expect(page).to_have_url(re.compile(r"search=" + re.escape(last_name[:4])))
     expect(page.locator("#results-count")).not_to_contain_text("200 accounts")
-    for cell in page.locator("table.accounts-table tbody tr td:nth-child(2)").all_inner_texts():
+    for cell in page.locator("table.accounts-table tbody tr td[data-label=Name]").all_inner_texts():
         assert last_name[:4].lower() in cell.lower()
 
-    page.get_by_label("Status").select_option("legal")
+    page.get_by_label("Status", exact=True).select_option("legal")
     expect(page).to_have_url(re.compile(r"status=legal"))
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"status=legal"))
 
-    page.locator("table.accounts-table tbody tr td:nth-child(2) a").first.click()
+    page.locator("table.accounts-table tbody tr td[data-label=Name] a").first.click()
     expect(page.get_by_text("Contact allowed now?")).to_be_visible()
     check_accessibility(page, "account-file-1280")
     screenshot(page, "account-file-1280")

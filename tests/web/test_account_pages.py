@@ -104,3 +104,37 @@ def test_file_tabs_show_compliance_and_audit(client, clock):
     assert "Contact flags" in compliance
     trail = client.get(f"/accounts/{account.id}?tab=audit").get_data(as_text=True)
     assert "account viewed" in trail
+
+
+def test_bulk_actions_on_ticked_rows_and_on_the_whole_filter(client, clock):
+    from app.models import AuditLog
+
+    business = gen_business()
+    a = gen_account(business, last_name="Alpha", tags=["medical"])
+    b = gen_account(business, last_name="Beta", tags=[])
+    c = gen_account(business, last_name="Gamma", status="legal")
+    other = gen_account(gen_business(), last_name="Alpha")
+    sign_in(client, gen_user(business, "manager"), clock)
+    client.post("/accounts/bulk", data={"action": "add_tag", "value": "Hardship", "scope": "selected",
+                                        "ids": [str(a.id), str(b.id), str(other.id)]})
+    db.session.expire_all()
+    assert db.session.get(Account, a.id).tags == ["medical", "hardship"]
+    assert db.session.get(Account, b.id).tags == ["hardship"]
+    assert db.session.get(Account, other.id).tags != ["hardship"], "another business's id in the form changes nothing"
+    client.post("/accounts/bulk", data={"action": "status", "value": "closed", "scope": "all", "f_status": "legal"})
+    db.session.expire_all()
+    assert db.session.get(Account, c.id).status == "closed" and db.session.get(Account, a.id).status == "active"
+    client.post("/accounts/bulk", data={"action": "delete", "scope": "all", "f_search": "beta"})
+    db.session.expire_all()
+    assert db.session.get(Account, b.id).deleted_at is not None and db.session.get(Account, a.id).deleted_at is None
+    actions = db.session.scalars(select(AuditLog.action)).all()
+    assert {"accounts_bulk_add_tag", "accounts_bulk_status", "accounts_bulk_delete"} <= set(actions)
+
+
+def test_agents_cannot_bulk_edit(client, clock):
+    business = gen_business()
+    account = gen_account(business)
+    sign_in(client, gen_user(business, "agent"), clock)
+    assert client.post("/accounts/bulk", data={"action": "status", "value": "closed", "scope": "all"}).status_code == 403
+    db.session.refresh(account)
+    assert account.status == "active"

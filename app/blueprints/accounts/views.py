@@ -58,8 +58,8 @@ def index():
                                                                       "sortOrder": "asc" if args.get("sortBy") == col
                                                                       and args.get("sortOrder") != "asc" else "desc"}))
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-results":
-        return render_template("accounts/_results.html", **context)
-    return render_template("accounts/index.html", **context)
+        return render_template("accounts/_results.html", agents=_agents() if context["can_write"] else [], **context)
+    return render_template("accounts/index.html", agents=_agents() if context["can_write"] else [], **context)
 
 
 def _form_payload(form, partial: bool) -> dict:
@@ -78,6 +78,35 @@ def _form_payload(form, partial: bool) -> dict:
     if not partial:
         payload = {k: v for k, v in payload.items() if v is not None}
     return payload
+
+
+@bp.post("/bulk")
+@page_permission("accounts.write")
+def bulk():
+    """A bulk action on the ticked rows, or on every account matching the filter (scope=all)."""
+    from app.services.accounts import bulk as bulk_service
+
+    if g.permission_scope != "all":
+        abort(403)
+    form = request.form
+    filters = {k[2:]: v for k, v in form.items() if k.startswith("f_") and v}
+    try:
+        query = query_from_mapping(filters)
+        result = bulk_service.apply(db.session, g.principal, form.get("action", ""), form.get("value"),
+                                    get_clock().now(), ids=None if form.get("scope") == "all" else form.getlist("ids"),
+                                    query=query)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        message = f"{result['changed']} account(s) updated"
+        if result["skipped"]:
+            message += f", {result['skipped']} already as asked"
+        if result["errors"]:
+            message += f", {len(result['errors'])} refused ({result['errors'][0]['accountNumber']}: {result['errors'][0]['error']})"
+        flash(message + ".", "success" if not result["errors"] else "error")
+    return redirect(url_for("accounts.index", **filters))
 
 
 @bp.route("/new", methods=["GET", "POST"])
