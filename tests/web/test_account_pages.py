@@ -138,3 +138,23 @@ def test_agents_cannot_bulk_edit(client, clock):
     assert client.post("/accounts/bulk", data={"action": "status", "value": "closed", "scope": "all"}).status_code == 403
     db.session.refresh(account)
     assert account.status == "active"
+
+
+def test_saved_views_are_private_unless_shared(client, clock, app):
+    from app.models import SavedFilter
+
+    business = gen_business()
+    manager, agent = gen_user(business, "manager"), gen_user(business, "agent")
+    sign_in(client, manager, clock)
+    client.post("/accounts/presets", data={"name": "Legal only", "f_status": "legal", "f_bogus": "x", "shared": "true"})
+    client.post("/accounts/presets", data={"name": "Mine", "f_tags": "medical"})
+    saved = {p.name: p for p in db.session.scalars(select(SavedFilter)).all()}
+    assert saved["Legal only"].query == {"status": "legal"} and saved["Legal only"].shared
+    page = client.get("/accounts/").get_data(as_text=True)
+    assert "Legal only" in page and "Mine" in page and "status=legal" in page
+    other = app.test_client()
+    clock.advance(seconds=30)
+    sign_in(other, agent, clock)
+    page = other.get("/accounts/").get_data(as_text=True)
+    assert "Legal only" in page and ">Mine<" not in page
+    assert other.post(f"/accounts/presets/{saved['Legal only'].id}/delete").status_code == 403

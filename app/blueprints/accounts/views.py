@@ -59,7 +59,10 @@ def index():
                                                                       and args.get("sortOrder") != "asc" else "desc"}))
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "account-results":
         return render_template("accounts/_results.html", agents=_agents() if context["can_write"] else [], **context)
-    return render_template("accounts/index.html", agents=_agents() if context["can_write"] else [], **context)
+    from app.services.accounts import presets
+
+    return render_template("accounts/index.html", agents=_agents() if context["can_write"] else [],
+                           presets=presets.visible(db.session, g.principal), **context)
 
 
 def _form_payload(form, partial: bool) -> dict:
@@ -78,6 +81,35 @@ def _form_payload(form, partial: bool) -> dict:
     if not partial:
         payload = {k: v for k, v in payload.items() if v is not None}
     return payload
+
+
+@bp.post("/presets")
+@page_permission("accounts.view")
+def save_preset():
+    from app.services.accounts import presets
+
+    filters = {k[2:]: v for k, v in request.form.items() if k.startswith("f_") and v}
+    try:
+        presets.save(db.session, g.principal, request.form.get("name", ""), filters,
+                     request.form.get("shared") == "true", get_clock().now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash("View saved.", "success")
+    return redirect(url_for("accounts.index", **filters))
+
+
+@bp.post("/presets/<preset_id>/delete")
+@page_permission("accounts.view")
+def delete_preset(preset_id):
+    from app.services.accounts import presets
+
+    presets.delete(db.session, g.principal, preset_id)
+    db.session.commit()
+    flash("View deleted.", "success")
+    return redirect(url_for("accounts.index"))
 
 
 @bp.post("/bulk")
