@@ -218,16 +218,9 @@ def accept_invite(token):
                                message="This invitation is invalid or has expired. Ask your administrator for a new one."), 400
     user = db.session.get(User, pending.user_id)
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            account_flows.accept_invite(db.session, token, form.password.data, now)
-        except DomainError as exc:
-            db.session.rollback()
-            form.password.errors.append(exc.message)
-        else:
-            db.session.commit()
-            _set_pending(user, now, None, enrol=True)
-            return redirect(url_for("auth.mfa_setup"))
+    if form.validate_on_submit() and _set_password(form, lambda p: account_flows.accept_invite(db.session, token, p, now)):
+        _set_pending(user, now, None, enrol=True)
+        return redirect(url_for("auth.mfa_setup"))
     return render_template("auth/accept_invite.html", form=form, user=user), 400 if form.errors else 200
 
 
@@ -251,17 +244,9 @@ def reset_password(token):
         return render_template("auth/link_problem.html",
                                message="This reset link is invalid or has expired. Ask for a new one."), 400
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            account_flows.reset_password(db.session, token, form.password.data, now)
-        except DomainError as exc:
-            db.session.rollback()
-            form.password.errors.append(exc.message)
-        else:
-            db.session.commit()
-            flash("Your password has been changed and every session was signed out. Sign in with the new one.",
-                  "success")
-            return redirect(url_for("auth.login"))
+    if form.validate_on_submit() and _set_password(form, lambda p: account_flows.reset_password(db.session, token, p, now)):
+        flash("Your password has been changed and every session was signed out. Sign in with the new one.", "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 400 if form.errors else 200
 
 
@@ -275,6 +260,18 @@ def verify_email(token):
     db.session.commit()
     return render_template("auth/link_problem.html", title="Email verified",
                            message="Your email address is verified. You can close this page.")
+
+
+def _set_password(form, apply) -> bool:
+    """Run a set-password flow; its refusal (weak password, spent link) shows under the password field."""
+    try:
+        apply(form.password.data)
+    except DomainError as exc:
+        db.session.rollback()
+        form.password.errors.append(exc.message)
+        return False
+    db.session.commit()
+    return True
 
 
 def _finish(user: User, now, next_url: str | None):
