@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.dashboard import bp as dashboard_bp
     from app.blueprints.health import bp as health_bp
+    from app.blueprints.imports import bp as imports_bp
     from app.blueprints.settings import bp as settings_bp
 
     app.register_blueprint(health_bp)
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(imports_bp)
     app.register_blueprint(accounts_bp)
 
 

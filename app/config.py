@@ -93,6 +93,7 @@ class Config:
     AI_MODEL: str
     SANDBOX_EMAIL_DOMAIN: str = "sandbox.funnelchat.test"
     MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
+    IMPORT_MAX_CONTENT_LENGTH: int = 100 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_COOKIE_SECURE: bool = False

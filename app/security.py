@@ -5,6 +5,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request
 
+# Endpoints that take CSV files up to IMPORT_MAX_CONTENT_LENGTH (everything else: MAX_CONTENT_LENGTH).
+LARGE_UPLOAD_PATHS = ("/accounts/import", "/accounts/import/", "/api/v1/accounts/bulk-import")
+
 # Pages that may be framed by a business's own site (the chat widget); everything else may not.
 FRAMEABLE_PREFIXES = ("/widget/",)
 
@@ -46,8 +49,10 @@ def content_security_policy(frameable: bool) -> str:
 def init_security_headers(app: Flask) -> None:
     @app.before_request
     def _refuse_oversized_bodies():
-        """413 before routing work, whether or not the view reads the body."""
-        limit = app.config.get("MAX_CONTENT_LENGTH")
+        """413 before routing work, whether or not the view reads the body; CSV imports may be larger."""
+        if request.path in LARGE_UPLOAD_PATHS:
+            request.max_content_length = app.config["IMPORT_MAX_CONTENT_LENGTH"]
+        limit = request.max_content_length
         if limit and request.content_length and request.content_length > limit:
             abort(413)
 

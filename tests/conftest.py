@@ -69,6 +69,9 @@ def app(database_url):
     with application.app_context():
         upgrade()
     application.extensions["clock"] = FrozenClock(NOW)
+    import jobs
+
+    jobs.bind_app(application)  # jobs run by work_burst() use this app, not one built from the environment
     yield application
     with application.app_context():
         _db.engine.dispose()

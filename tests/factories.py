@@ -8,7 +8,7 @@ from decimal import Decimal
 import pyotp
 
 from app.extensions import db
-from app.models import DebtorKey, UserToken
+from app.models import AccountImport, DebtorKey, UserToken
 from app.models import (Account, AccountNote, ApiKey, AuditLog, Business, Campaign, ConsentEvent, Conversation,
                         DoNotContact, Document, IdempotencyKey, Message, Notification, OptOutEvent, Payment,
                         PaymentInstallment, PaymentPlan, SandboxMessage, SavedFilter, Template, User, UserSession,
@@ -105,6 +105,8 @@ def gen_business_rows(business: Business) -> dict[type, object]:
                                  address=f"+1212555{_tag()[:4]}", received_at=NOW, effective_at=NOW),
         DoNotContact: DoNotContact(business_id=b, account_id=account.id, kind="phone", value=f"+1212{_tag()[:7]}"),
         Notification: Notification(business_id=b, user_id=user.id, kind="assignment", title=f"note {_tag()}"),
+        AccountImport: AccountImport(business_id=b, created_by_id=user.id, created_by_role="manager",
+                                     filename=f"import-{_tag()}.csv", source_text="firstName\nJane\n", total_rows=1),
     }
     for model, row in rows.items():
         if row not in db.session:

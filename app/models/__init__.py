@@ -13,10 +13,11 @@ from app.models.webhook import IdempotencyKey, WebhookEvent
 from app.models.notification import Notification
 from app.models.sandbox import SandboxMessage
 from app.models.identity import DebtorKey, UserToken
+from app.models.account_import import AccountImport
 
 __all__ = [
     "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
     "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
     "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
-    "Notification", "SandboxMessage", "UserToken", "DebtorKey",
+    "Notification", "SandboxMessage", "UserToken", "DebtorKey", "AccountImport",
 ]

@@ -21,7 +21,7 @@ def test_password_then_totp_signs_in_and_shows_the_dashboard(client, clock):
     html = page.get_data(as_text=True)
     assert "Gamma Credit" in html and "Dashboard" in html
     assert 'href="/dashboard"' in html
-    assert "/accounts" not in html, "pages that are not built are not linked"
+    assert "/conversations" not in html and "/campaigns" not in html, "pages that are not built are not linked"
 
 
 def test_wrong_password_and_wrong_code_are_refused(client, clock):

@@ -99,8 +99,16 @@ def bulk_import():
         raise ValidationError("The file is not UTF-8 or Windows-1252 text.", field="file") from None
     header, rows = importer.read_rows(text)
     if len(rows) > importer.SYNC_ROW_LIMIT:
-        raise ValidationError(f"The API imports up to {importer.SYNC_ROW_LIMIT} rows per request; split the file "
-                              "or use the import page.", field="file")
+        # Larger files run as a job: 202 now, progress at GET /api/v1/imports/<id>.
+        from app.services.accounts import import_jobs
+
+        now = get_clock().now()
+        job = import_jobs.create_import_from_text(db.session, g.principal, upload.filename, text,
+                                                  request.form.get("onDuplicate", "skip"), now=now)
+        import_jobs.start_import(db.session, g.principal, job, now, **_client())
+        db.session.commit()
+        return ok({"importId": str(job.id), "id": str(job.id), "status": job.status, "totalRows": job.total_rows},
+                  status=202, headers={"Location": f"/api/v1/imports/{job.id}"})
     on_duplicate = request.form.get("onDuplicate", "skip")
     if on_duplicate not in ("skip", "update"):
         raise ValidationError("onDuplicate must be skip or update.", field="onDuplicate")
@@ -147,7 +155,6 @@ document("/accounts", "post", "Create an account (Idempotency-Key supported)", t
 document("/accounts/{id}", "get", "One account", tags=_T)
 document("/accounts/{id}", "patch", "Change an account", tags=_T, request_body={**_ACCOUNT_BODY, "required": []})
 document("/accounts/{id}", "delete", "Soft-delete an account (400 ACTIVE_PLAN while a plan is live)", tags=_T)
-document("/accounts/bulk-import", "post", "Import a CSV (multipart field 'file', up to 1,000 rows)", tags=_T)
 document("/accounts/export", "get", "Export the filtered accounts as CSV or XLSX", tags=_T,
          parameters=_LIST_PARAMS + [{"name": "format", "in": "query", "schema": {"enum": ["csv", "xlsx"]}},
                                     {"name": "columns", "in": "query", "schema": {"type": "string"}}])
