@@ -26,12 +26,19 @@ LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wi
 STATUSES = ["active"] * 64 + ["in_payment_plan"] * 14 + ["paid_in_full"] * 8 + ["disputed"] * 4 + ["legal"] * 2 + \
     ["closed"] * 4 + ["payment_failed"] * 4
 TAGS = ["medical", "utility", "auto", "rent", "telecom", "high_priority", "hardship", "returning"]
-GRID_INDEXES = {
-    "ix_pg_accounts_name_trgm": "CREATE INDEX ix_pg_accounts_name_trgm ON accounts USING gin "
-                                "(lower(first_name || ' ' || last_name) gin_trgm_ops)",
-    "ix_accounts_business_id_current_balance": "CREATE INDEX ix_accounts_business_id_current_balance "
-                                               "ON accounts (business_id, current_balance)",
-}
+def _grid_indexes():
+    """The PostgreSQL-only indexes of migration 0004 (the baseline runs without them)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0004_grid_indexes.py"
+    spec = importlib.util.spec_from_file_location("grid_indexes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: f"CREATE INDEX {name} {definition}" for name, definition in module.INDEXES.items()}
+
+
+GRID_INDEXES = _grid_indexes()
 
 
 def generate(conn, business_id, rows: int, seed: int) -> None:

@@ -12,6 +12,11 @@ config = context.config
 logger = logging.getLogger('alembic.env')
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """PostgreSQL-only indexes (ix_pg_*) are written by hand in migrations and have no model counterpart."""
+    return not (type_ == "index" and name and name.startswith("ix_pg_"))
+
+
 def get_engine():
     return current_app.extensions['migrate'].db.engine
 
@@ -83,6 +88,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
