@@ -50,7 +50,8 @@ def generate(conn, business_id, rows: int, seed: int) -> None:
         buffer.write("\t".join([
             str(uuid.uuid4()), str(business_id), rng.choice(FIRST), rng.choice(LAST) + str(rng.randrange(1000)),
             f"user{seed}_{i}@example.com", f"+1212{rng.randrange(10**7):07d}", f"B{seed}-{i:08d}",
-            f"{rng.randrange(2_500, 1_000_000) / 100:.2f}", rng.choice(STATUSES), tags, now, now]) + "\n")
+            f"{rng.randrange(2_500, 1_000_000) / 100:.2f}", rng.choice(STATUSES), tags, now, now,
+            "US", "{}", "[]", "en", "unknown"] + ["f"] * 12) + "\n")
         if buffer.tell() > 16_000_000:
             _copy(conn, buffer)
             buffer = io.StringIO()
@@ -61,7 +62,10 @@ def _copy(conn, buffer) -> None:
     raw = conn.connection.driver_connection
     with raw.cursor() as cursor:
         with cursor.copy("COPY accounts (id, business_id, first_name, last_name, email, phone, account_number, "
-                         "current_balance, status, tags, created_at, updated_at) FROM STDIN") as copy:
+                         "current_balance, status, tags, created_at, updated_at, country, custom_fields, "
+                         "inconvenient_times, preferred_language, time_barred, do_not_contact, do_not_sms, "
+                         "do_not_email, do_not_call, do_not_whatsapp, sms_consent, email_consent, whatsapp_consent, "
+                         "legal_action_approved, bankruptcy, deceased, attorney_pending) FROM STDIN") as copy:
             copy.write(buffer.getvalue())
 
 

@@ -23,8 +23,23 @@ def purge_expired(now) -> int:
     return removed
 
 
+def enqueue_due_webhooks(now) -> int:
+    """Pending webhook deliveries whose retry time has come go back on the queue."""
+    from flask import current_app
+
+    from app.services import webhooks
+
+    webhooks.release_stuck(db.session, now)
+    db.session.commit()
+    ids = webhooks.due(db.session, now)
+    jobs = current_app.extensions["jobs"]
+    for delivery_id in ids:
+        jobs.enqueue_now("default", "jobs.webhooks.deliver", str(delivery_id), job_id=f"webhook-{delivery_id}-{int(now.timestamp()) // 60}")
+    return len(ids)
+
+
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
-SCANNERS = [purge_expired]
+SCANNERS = [purge_expired, enqueue_due_webhooks]
 
 
 def tick(app) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pyotp
 
 from app.extensions import db
-from app.models import AccountImport, DebtorKey, UserToken
+from app.models import AccountImport, DebtorKey, UserToken, WebhookDelivery, WebhookEndpoint
 from app.models import (Account, AccountNote, ApiKey, AuditLog, Business, Campaign, ConsentEvent, Conversation,
                         DoNotContact, Document, IdempotencyKey, Message, Notification, OptOutEvent, Payment,
                         PaymentInstallment, PaymentPlan, SandboxMessage, SavedFilter, Template, User, UserSession,
@@ -128,4 +128,6 @@ UNSCOPED_TABLES = {
     SandboxMessage: "business_id null for system mail to people outside a business",
     UserToken: "belongs to a user (or a pending sign-up)",
     DebtorKey: "read only by the audit service, keyed by account",
+    WebhookEndpoint: "scoped by business_id in the webhooks service (settings page only)",
+    WebhookDelivery: "scoped by business_id in the webhooks service (settings page only)",
 }

@@ -9,7 +9,7 @@ from app.models.campaign import Campaign
 from app.models.template import Template
 from app.models.audit import AuditLog
 from app.models.consent import ConsentEvent, DoNotContact, OptOutEvent
-from app.models.webhook import IdempotencyKey, WebhookEvent
+from app.models.webhook import IdempotencyKey, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.models.notification import Notification
 from app.models.sandbox import SandboxMessage
 from app.models.identity import DebtorKey, UserToken
@@ -19,5 +19,5 @@ __all__ = [
     "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
     "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
     "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
-    "Notification", "SandboxMessage", "UserToken", "DebtorKey", "AccountImport",
+    "Notification", "SandboxMessage", "UserToken", "DebtorKey", "AccountImport", "WebhookEndpoint", "WebhookDelivery",
 ]

@@ -9,6 +9,7 @@ SECTIONS = (
     ("Profile", "settings.profile", None, "Your name, email, phone, password and notifications."),
     ("Team", "settings.team", "users.manage", "Invite people, change roles, deactivate accounts."),
     ("API keys", "settings.api_keys", "settings.manage", "Keys for integrations, shown once and revocable."),
+    ("Webhooks", "settings.webhooks", "settings.manage", "Signed JSON to your systems when accounts change."),
     ("Audit log", "settings.audit_log", "audit.view", "Who did what, when and from where; export to CSV."),
 )
 

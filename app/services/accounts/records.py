@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import func, select
 
 from app.models import Account, Business, ConsentEvent, PaymentPlan, User
-from app.services import audit
+from app.services import audit, webhooks
+from app.services.accounts.serialize import account_json
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from app.services.tenancy import Principal, get_scoped
 from app.services.timezones import candidate_zones
@@ -73,6 +74,12 @@ def _record_consents(db_session, principal: Principal, account: Account, values:
             occurred_at=getattr(account, f"{channel}_consent_date", None) or now, created_at=now))
 
 
+def _api_name(attribute: str) -> str:
+    from app.services.accounts.fields import FIELDS
+
+    return next((api for api, (attr, _) in FIELDS.items() if attr == attribute), attribute)
+
+
 def _changes(before: dict, after: dict) -> dict:
     return {k: [_plain(before.get(k)), _plain(v)] for k, v in after.items() if before.get(k) != v}
 
@@ -116,6 +123,7 @@ def create_account(db_session, principal: Principal, values: dict, now: dt.datet
     _record_consents(db_session, principal, account, values, now)
     _audit(db_session, "account_created", principal, account,
            _changes({}, {k: v for k, v in values.items() if v is not None}), now, ip, user_agent)
+    webhooks.emit(db_session, account.business_id, "account.created", account_json(account), now)
     return account
 
 
@@ -169,6 +177,8 @@ def update_account(db_session, principal: Principal, account: Account, values: d
                      {k: v for k, v in values.items() if k.endswith("_consent") and k in changes}, now)
     if changes:
         _audit(db_session, "account_updated", principal, account, changes, now, ip, user_agent)
+        webhooks.emit(db_session, account.business_id, "account.updated",
+                      {**account_json(account), "changedFields": sorted(_api_name(k) for k in changes)}, now)
     return account
 
 
@@ -184,3 +194,5 @@ def delete_account(db_session, principal: Principal, account: Account, now: dt.d
     account.deleted_at = now
     account.updated_at = now
     _audit(db_session, "account_deleted", principal, account, {}, now, ip, user_agent)
+    webhooks.emit(db_session, account.business_id, "account.deleted",
+                  {"id": str(account.id), "accountNumber": account.account_number}, now)
