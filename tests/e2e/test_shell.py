@@ -67,7 +67,7 @@ def test_settings_pages_render_accessibly(page, live_server):
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, live_server, ADMIN_EMAIL, ADMIN_SECRET)
     for path, name in (("/settings/", "settings"), ("/settings/profile", "profile"),
-                       ("/settings/api-keys", "api-keys"), ("/settings/audit", "audit")):
+                       ("/settings/api-keys", "api-keys"), ("/settings/webhooks", "webhooks"), ("/settings/audit", "audit")):
         page.goto(live_server + path)
         check_accessibility(page, name)
         screenshot(page, f"{name}-1280")
