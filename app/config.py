@@ -65,6 +65,29 @@ def _check_provider_groups(environ: dict) -> None:
                 f"(set {', '.join(names)} together, or none of them for the sandbox)")
 
 
+def _module_available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def _storage_settings(environ: dict) -> dict:
+    """Where account documents live; S3 needs a bucket and boto3 (credentials come from the AWS_* variables)."""
+    backend = (_env(environ, "STORAGE_BACKEND", "local") or "local").lower()
+    if backend not in ("local", "s3"):
+        raise ConfigError(f"STORAGE_BACKEND must be local or s3, got {backend!r}")
+    bucket = _env(environ, "S3_BUCKET")
+    endpoint = _env(environ, "S3_ENDPOINT_URL")
+    if backend == "s3":
+        if not bucket:
+            raise ConfigError("S3_BUCKET is not set but STORAGE_BACKEND is s3: name the bucket that holds documents")
+        if endpoint and not endpoint.startswith(("http://", "https://")):
+            raise ConfigError("S3_ENDPOINT_URL must start with http:// or https://")
+        if not _module_available("boto3"):
+            raise ConfigError("STORAGE_BACKEND is s3 but the boto3 package is not installed (pip install boto3)")
+    return {"STORAGE_BACKEND": backend, "S3_BUCKET": bucket, "S3_ENDPOINT_URL": endpoint}
+
+
 @dataclass
 class Config:
     """Flask settings plus the app's own; build with Config.from_env()."""
@@ -94,6 +117,10 @@ class Config:
     SANDBOX_EMAIL_DOMAIN: str = "sandbox.funnelchat.test"
     MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
     IMPORT_MAX_CONTENT_LENGTH: int = 100 * 1024 * 1024
+    # Account documents: "local" (files under instance/documents) or "s3" (any S3-compatible service).
+    STORAGE_BACKEND: str = "local"
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_COOKIE_SECURE: bool = False
@@ -156,6 +183,7 @@ class Config:
         stripe_base = _env(env, "STRIPE_API_BASE")
         if stripe_secret == SANDBOX_STRIPE_SECRET_KEY and not stripe_base:
             stripe_base = f"http://127.0.0.1:{_env(env, 'LOCALSTRIPE_PORT', '8420')}"
+        storage = _storage_settings(env)
         values = dict(
             SECRET_KEY=_env(env, "SECRET_KEY") or _instance_secret(),
             SQLALCHEMY_DATABASE_URI=database_url,
@@ -180,6 +208,7 @@ class Config:
             ANTHROPIC_BASE_URL=_env(env, "ANTHROPIC_BASE_URL"),
             AI_MODEL=_env(env, "AI_MODEL", "claude-sonnet-4-6"),
             SESSION_COOKIE_SECURE=public_url.startswith("https://"),
+            **storage,
         )
         values.update(overrides)
         return cls(**values)

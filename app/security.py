@@ -1,12 +1,17 @@
 """Security headers on every response: CSP, nosniff, referrer policy, framing, HSTS over https."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request
 
 # Endpoints that take CSV files up to IMPORT_MAX_CONTENT_LENGTH (everything else: MAX_CONTENT_LENGTH).
 LARGE_UPLOAD_PATHS = ("/accounts/import", "/accounts/import/", "/api/v1/accounts/bulk-import")
+
+# Account documents: up to 10 files of 10 MB each in one request, plus room for the multipart framing.
+DOCUMENT_UPLOAD_PATH = re.compile(r"^/accounts/[^/]+/documents/?$")
+DOCUMENT_UPLOAD_MAX_CONTENT_LENGTH = 101 * 1024 * 1024
 
 # Pages that may be framed by a business's own site (the chat widget); everything else may not.
 FRAMEABLE_PREFIXES = ("/widget/",)
@@ -52,6 +57,8 @@ def init_security_headers(app: Flask) -> None:
         """413 before routing work, whether or not the view reads the body; CSV imports may be larger."""
         if request.path in LARGE_UPLOAD_PATHS:
             request.max_content_length = app.config["IMPORT_MAX_CONTENT_LENGTH"]
+        elif request.method == "POST" and DOCUMENT_UPLOAD_PATH.match(request.path):
+            request.max_content_length = DOCUMENT_UPLOAD_MAX_CONTENT_LENGTH
         limit = request.max_content_length
         if limit and request.content_length and request.content_length > limit:
             abort(413)

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import User
 from app.models.account import ACCOUNT_STATUSES
 from app.services import audit
-from app.services.accounts import fields, file as account_file, records
+from app.services.accounts import documents as account_documents, fields, file as account_file, records
 from app.services.accounts.search import query_from_mapping, run
 from app.services.clock import get_clock
 from app.services.errors import DomainError
@@ -180,7 +180,9 @@ def show(account_id):
                            trail=account_file.audit_trail(db.session, account) if permissions.can(
                                g.principal.role, "audit.view") else None,
                            can_edit=permissions.scope(g.principal.role, "accounts.write") == "all",
-                           assigned=db.session.get(User, account.assigned_agent_id) if account.assigned_agent_id else None)
+                           assigned=db.session.get(User, account.assigned_agent_id) if account.assigned_agent_id else None,
+                           documents=account_documents.list_documents(db.session, account)
+                           if tab == "documents" else None)
 
 
 @bp.route("/<account_id>/edit", methods=["GET", "POST"])
