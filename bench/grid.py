@@ -111,6 +111,7 @@ def main() -> None:
         principal = Principal(business_id=business_id, role="manager")
         name = db.session.execute(text("SELECT last_name FROM accounts WHERE business_id = :b LIMIT 1"),
                                   {"b": business_id}).scalar()[:6]
+        db.session.rollback()  # no open transaction may hold a lock while indexes are dropped and built
         queries = {
             f"partial name '{name}'": AccountQuery(search=name),
             "status=legal + tag=hardship": AccountQuery(statuses=["legal"], tags=["hardship"]),
@@ -128,10 +129,12 @@ def main() -> None:
                 total, estimate = page(query)
                 print("  " + measure(label, lambda q=query: page(q)) + f"  total={total:,}{' (estimate)' if estimate else ''}")
 
+        db.session.rollback()
         with db.engine.begin() as conn:
             for name_ in GRID_INDEXES:
                 conn.execute(text(f"DROP INDEX IF EXISTS {name_}"))
         report("baseline: without the grid indexes")
+        db.session.rollback()
         with db.engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             for sql in GRID_INDEXES.values():
