@@ -70,17 +70,7 @@ def _reader(text: str):
     return csv.reader(io.StringIO(text, newline=""))
 
 
-def _header(reader) -> list[str]:
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ValidationError("The file is empty.", field="file") from None
-    except csv.Error as exc:
-        raise ValidationError(f"The file is not valid CSV ({exc}).", field="file") from None
-    if len(header) > importer.MAX_COLUMNS:
-        raise ValidationError(f"The file has {len(header)} columns; at most {importer.MAX_COLUMNS} are read.",
-                              field="file")
-    return header
+_header = importer.read_header
 
 
 def _rows(reader):

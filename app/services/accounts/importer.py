@@ -59,8 +59,8 @@ def decode(raw: bytes) -> str:
         return raw.decode("cp1252", errors="strict")
 
 
-def read_rows(text: str) -> tuple[list[str], list[list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def read_header(reader) -> list[str]:
+    """The header row, or a clear error for an empty file, broken CSV or too many columns."""
     try:
         header = next(reader)
     except StopIteration:
@@ -69,6 +69,12 @@ def read_rows(text: str) -> tuple[list[str], list[list[str]]]:
         raise ValidationError(f"The file is not valid CSV ({exc}).", field="file") from None
     if len(header) > MAX_COLUMNS:
         raise ValidationError(f"The file has {len(header)} columns; at most {MAX_COLUMNS} are read.", field="file")
+    return header
+
+
+def read_rows(text: str) -> tuple[list[str], list[list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = read_header(reader)
     rows = []
     try:
         for row in reader:
