@@ -30,7 +30,7 @@ def keyring() -> Keyring:
     return Keyring.from_config(config.ENCRYPTION_KEYS, current_app.config["SECRET_KEY"])
 
 
-def _debtor_key(db_session, business_id, account_id, now: dt.datetime, create: bool = True) -> bytes | None:
+def _debtor_key(db_session, business_id, account_id, now: dt.datetime | None, create: bool = True) -> bytes | None:
     row = db_session.get(DebtorKey, account_id)
     if row is None:
         if not create:
@@ -60,7 +60,7 @@ def open_changes(db_session, changes: dict | None) -> dict | None:
     if not changes or "fields" not in changes or "debtorAccountId" not in changes:
         return changes
     account_id = uuid.UUID(changes["debtorAccountId"])
-    key = _debtor_key(db_session, None, account_id, dt.datetime.now(dt.timezone.utc), create=False)
+    key = _debtor_key(db_session, None, account_id, None, create=False)
     opened = {}
     for field, value in changes["fields"].items():
         opened[field] = json.loads(unseal(key, value["sealed"], field.encode())) if key else None

@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-import jobs
 from app.extensions import db
 from app.models import Account, AccountImport, AuditLog, User
 from app.services.accounts import import_jobs, importer
@@ -18,15 +17,6 @@ from tests.api.helpers import api_login, bearer
 from tests.factories import gen_business, gen_user
 
 HEADER = ["firstName", "lastName", "email", "phone", "accountNumber", "currentBalance", "dueDate"]
-
-
-@pytest.fixture(autouse=True)
-def _jobs_run_in_this_app(app):
-    """Job functions open the app they are bound to: the test app, not one built from the environment."""
-    previous = jobs._bound_app
-    jobs.bind_app(app)
-    yield
-    jobs._bound_app = previous
 
 
 @pytest.fixture

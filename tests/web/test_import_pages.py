@@ -7,7 +7,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-import jobs
 from app.extensions import db
 from app.models import Account, AccountImport, AuditLog
 from tests.factories import gen_business, gen_user
@@ -20,14 +19,6 @@ GOOD_AND_BAD = (
     "Ima,Fine,fine@example.com,+12125550103,WEB-3,300.00,@SUM(1+1)\n"
     "Ima,Negative,neg@example.com,+12125550104,WEB-4,-5,\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def _jobs_run_in_this_app(app):
-    previous = jobs._bound_app
-    jobs.bind_app(app)
-    yield
-    jobs._bound_app = previous
 
 
 @pytest.fixture
