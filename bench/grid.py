@@ -27,15 +27,18 @@ STATUSES = ["active"] * 64 + ["in_payment_plan"] * 14 + ["paid_in_full"] * 8 + [
     ["closed"] * 4 + ["payment_failed"] * 4
 TAGS = ["medical", "utility", "auto", "rent", "telecom", "high_priority", "hardship", "returning"]
 def _grid_indexes():
-    """The PostgreSQL-only indexes of migration 0004 (the baseline runs without them)."""
+    """The PostgreSQL-only indexes of migrations 0004 and 0006 (the baseline runs without them)."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0004_grid_indexes.py"
-    spec = importlib.util.spec_from_file_location("grid_indexes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {name: f"CREATE INDEX {name} {definition}" for name, definition in module.INDEXES.items()}
+    indexes = {}
+    for filename in ("0004_grid_indexes.py", "0006_status_tags_index.py"):
+        path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / filename
+        spec = importlib.util.spec_from_file_location(filename[:-3], path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        indexes.update({name: f"CREATE INDEX {name} {definition}" for name, definition in module.INDEXES.items()})
+    return indexes
 
 
 GRID_INDEXES = _grid_indexes()
@@ -137,10 +140,11 @@ def main() -> None:
         db.session.rollback()
         with db.engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gin"))
             for sql in GRID_INDEXES.values():
                 conn.execute(text(sql))
             conn.execute(text("ANALYZE accounts"))
-        report("with the grid indexes (migration 0004)")
+        report("with the grid indexes (migrations 0004 and 0006)")
         from app.services.accounts.search import build
 
         for label, query in queries.items():
