@@ -6,7 +6,7 @@ import io
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 
 from app.blueprints.accounts import bp
-from app.blueprints.settings.access import page_permission
+from app.blueprints.access import page_permission
 from app.extensions import db
 from app.services.accounts import documents, records
 from app.services.clock import get_clock

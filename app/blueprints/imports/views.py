@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, g, redirect, render_template, request, url_for
 
 from app.blueprints.imports import bp
-from app.blueprints.settings.access import page_permission
+from app.blueprints.access import page_permission
 from app.extensions import db
 from app.models.account_import import MAX_STORED_ERRORS
 from app.services.accounts import fields as account_fields

@@ -3,7 +3,7 @@ from flask import g, render_template, request
 from sqlalchemy import select
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.access import page_permission
+from app.blueprints.access import page_permission
 from app.extensions import db
 from app.models import ApiKey
 from app.services import audit as audit_service

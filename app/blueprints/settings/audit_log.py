@@ -7,7 +7,7 @@ import json
 from flask import Response, g, render_template, request
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.access import page_permission
+from app.blueprints.access import page_permission
 from app.extensions import db
 from app.models import AuditLog
 from app.services import audit as audit_service

@@ -2,7 +2,7 @@
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.access import page_permission
+from app.blueprints.access import page_permission
 from app.extensions import db
 from app.services.auth import account_flows, team
 from app.services.auth.permissions import may_manage_role

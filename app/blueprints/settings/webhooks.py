@@ -2,7 +2,7 @@
 from flask import g, render_template, request
 
 from app.blueprints.settings import bp
-from app.blueprints.settings.access import page_permission
+from app.blueprints.access import page_permission
 from app.extensions import db
 from app.services import audit, webhooks
 from app.services.clock import get_clock

@@ -55,7 +55,7 @@ def apply(db_session, principal: Principal, action: str, value: str | None, now:
             agent_id = uuid.UUID(value)
         except ValueError:
             raise ValidationError("Choose an agent.", field="value") from None
-        records._check_agent(db_session, principal, agent_id)
+        records.check_agent(db_session, principal, agent_id)
     for account in accounts:
         try:
             if action == "add_tag":

@@ -50,7 +50,7 @@ def derive_timezone(account: Account) -> None:
         account.timezone_source = None
 
 
-def _check_agent(db_session, principal: Principal, agent_id) -> None:
+def check_agent(db_session, principal: Principal, agent_id) -> None:
     if agent_id is None:
         return
     agent = db_session.get(User, agent_id)
@@ -105,7 +105,7 @@ def create_account(db_session, principal: Principal, values: dict, now: dt.datet
     if principal.business_id is None:
         raise Forbidden("Accounts belong to a business.")
     values = dict(values)
-    _check_agent(db_session, principal, values.get("assigned_agent_id"))
+    check_agent(db_session, principal, values.get("assigned_agent_id"))
     number = values.pop("account_number", None) or next_account_number(db_session, principal.business_id)
     if db_session.scalar(select(func.count()).select_from(Account).where(
             Account.business_id == principal.business_id, Account.account_number == number)):
@@ -163,7 +163,7 @@ def update_account(db_session, principal: Principal, account: Account, values: d
     for required in ("first_name", "last_name", "current_balance"):
         if required in values and values[required] is None:
             raise ValidationError(f"{required} cannot be empty.", field=required)
-    _check_agent(db_session, principal, values.get("assigned_agent_id"))
+    check_agent(db_session, principal, values.get("assigned_agent_id"))
     before = {k: getattr(account, k) for k in values}
     for attribute, value in values.items():
         setattr(account, attribute, value)

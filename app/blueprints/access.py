@@ -1,4 +1,4 @@
-"""Page-side use of the permission matrix (the API uses the same table)."""
+"""Page-side use of the permission matrix, for every blueprint (the API uses the same table)."""
 from __future__ import annotations
 
 from functools import wraps
