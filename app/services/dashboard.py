@@ -51,7 +51,7 @@ def summary(db_session, principal: Principal, now: dt.datetime) -> DashboardSumm
     def collected(start: dt.datetime, end: dt.datetime) -> Decimal:
         sub = payments.where(Payment.processed_at >= start, Payment.processed_at < end).subquery()
         value = db_session.scalar(select(func.coalesce(func.sum(sub.c.amount), 0)))
-        return Decimal(value).quantize(Decimal("0.01")) if not isinstance(value, Decimal) else value
+        return _as_money(value)
 
     conversations = scoped(Conversation, principal).subquery()
     conv_counts = dict(db_session.execute(
