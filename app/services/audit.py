@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 
 from app.models import AuditLog, DebtorKey
 from app.services.crypto import Keyring, seal, unseal
+from app.services.batch import insert_many
 
 GENESIS = "0" * 64
 HASHED_FIELDS = ("id", "business_id", "seq", "user_id", "user_email", "user_role", "action", "resource_type",
@@ -68,9 +69,13 @@ def open_changes(db_session, changes: dict | None) -> dict | None:
 
 
 def _canonical(row: AuditLog) -> bytes:
+    return _canonical_values({name: getattr(row, name) for name in HASHED_FIELDS})
+
+
+def _canonical_values(row: dict) -> bytes:
     values = {}
     for name in HASHED_FIELDS:
-        value = getattr(row, "meta" if name == "meta" else name)
+        value = row[name]
         if isinstance(value, dt.datetime):
             value = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         elif isinstance(value, uuid.UUID):
@@ -119,6 +124,37 @@ def record(db_session, action: str, *, now: dt.datetime, business_id=None, user=
     row.row_hash = row_hash(row.prev_hash, row)
     db_session.add(row)
     return row
+
+
+def record_many(db_session, entries: list[dict], *, now: dt.datetime, principal) -> int:
+    """Append many rows to the caller's business chain with one lock and one bulk insert (imports).
+
+    Each entry has the keyword arguments of `record` except the principal and time (no sealed changes: an import
+    records which fields it set, the values live on the account)."""
+    if not entries:
+        return 0
+    business_id = principal.business_id
+    _lock_chain(db_session, business_id)
+    last = db_session.execute(select(AuditLog.seq, AuditLog.row_hash).where(
+        AuditLog.business_id.is_(None) if business_id is None else AuditLog.business_id == business_id
+    ).order_by(AuditLog.seq.desc()).limit(1)).first()
+    seq, prev = (last.seq, last.row_hash) if last else (0, GENESIS)
+    created = now.astimezone(dt.timezone.utc)
+    meta_default = {"apiKeyId": str(principal.api_key_id)} if principal.api_key_id else None
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = {"id": uuid.uuid4(), "business_id": business_id, "seq": seq, "user_id": principal.user_id,
+               "user_email": principal.email, "user_role": principal.role, "action": entry["action"],
+               "resource_type": entry.get("resource_type"), "resource_id": entry.get("resource_id"),
+               "description": entry.get("description"), "changes": None, "meta": entry.get("meta") or meta_default,
+               "ip_address": None, "user_agent": None, "success": True, "error_message": None,
+               "created_at": created}
+        row["prev_hash"] = prev
+        row["row_hash"] = prev = hashlib.sha256(prev.encode() + _canonical_values(row)).hexdigest()
+        rows.append(row)
+    insert_many(db_session, AuditLog, rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)

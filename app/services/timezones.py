@@ -146,8 +146,25 @@ def _parse_phone(phone: object, region: str = "US") -> phonenumbers.PhoneNumber 
     return parsed if phonenumbers.is_valid_number(parsed) else None
 
 
+_NANP_RE = re.compile(r"\s*(?:\+?1[\s.\-]*)?\(?([2-9][0-9]{2})\)?[\s.\-]*([2-9][0-9]{2})[\s.\-]*([0-9]{4})\s*")
+
+
+_US_LINE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("US").fixed_line.national_number_pattern)
+"""phonenumbers' own pattern for US fixed and mobile lines (the two are one pattern in the US metadata)."""
+
+
 def normalize_e164(phone: str, region: str = "US") -> str | None:
-    """Canonical +E.164 text for matching numbers across channels; None if not a valid number."""
+    """Canonical +E.164 text for matching numbers across channels; None if not a valid number.
+
+    A plain US number (the bulk of any import) is checked against phonenumbers' US line pattern directly, which
+    is the test its full parse would end with; anything else (other NANP countries, toll-free, extensions,
+    international formats) is parsed in full."""
+    if region == "US" and isinstance(phone, str):
+        match = _NANP_RE.fullmatch(phone)
+        if match:
+            national = "".join(match.groups())
+            if _US_LINE.fullmatch(national):
+                return f"+1{national}"
     parsed = _parse_phone(phone, region)
     if parsed is None:
         return None

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from app.models import WebhookDelivery, WebhookEndpoint
 from app.services.crypto import Keyring
+from app.services.batch import insert_many
 from app.services.errors import NotFound, ValidationError
 from app.services.on_commit import on_commit
 from app.services.tenancy import Principal
@@ -117,6 +118,28 @@ def emit(db_session, business_id, event_type: str, data: dict, now: dt.datetime)
     for row in rows:
         jobs.enqueue(db_session, "default", "jobs.webhooks.deliver", str(row.id))
     return rows
+
+
+def emit_many(db_session, business_id, event_type: str, items: list, now: dt.datetime, data=lambda item: item) -> int:
+    """`emit` for a batch (imports): one endpoint query, one insert; `data` is called only when someone listens."""
+    subscribed = [e for e in db_session.scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.business_id == business_id, WebhookEndpoint.active.is_(True))) if event_type in e.events]
+    if not subscribed or not items:
+        return 0
+    created = now.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    rows = []
+    for item in items:
+        event_id = uuid.uuid4()
+        body = current_app.json.dumps({"id": str(event_id), "type": event_type, "createdAt": created,
+                                       "data": data(item)})
+        rows.extend({"id": uuid.uuid4(), "business_id": business_id, "endpoint_id": endpoint.id,
+                     "event_id": event_id, "event_type": event_type, "body": body, "status": "pending",
+                     "next_attempt_at": now, "created_at": now} for endpoint in subscribed)
+    insert_many(db_session, WebhookDelivery, rows)
+    jobs = current_app.extensions["jobs"]
+    for row in rows:
+        jobs.enqueue(db_session, "default", "jobs.webhooks.deliver", str(row["id"]))
+    return len(rows)
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -138,16 +138,16 @@ def test_a_crashed_run_resumes_where_it_stopped(monkeypatch):
     business = gen_business()
     monkeypatch.setattr(import_jobs, "BATCH_SIZE", 4)
     account_import = _stored_import(business, _csv(10, {3: ("email", "bad"), 10: ("currentBalance", "-1")}))
-    real_import_rows = importer.import_rows
+    real_store = importer.store
     calls = []
 
-    def crash_on_second_batch(*args, **kwargs):
-        calls.append(kwargs["first_row"])
+    def crash_on_second_batch(db_session, principal, prepared, now, **kwargs):
+        calls.append(min([number for number, _ in prepared.rows] + [error["row"] for error in prepared.errors]))
         if len(calls) == 2:
             raise RuntimeError("worker lost")
-        return real_import_rows(*args, **kwargs)
+        return real_store(db_session, principal, prepared, now, **kwargs)
 
-    monkeypatch.setattr(importer, "import_rows", crash_on_second_batch)
+    monkeypatch.setattr(importer, "store", crash_on_second_batch)
     with pytest.raises(RuntimeError):
         import_jobs.run_import(db.session, account_import.id, get_clock().now())
     state = _state(account_import.id)

@@ -83,10 +83,16 @@ def date(value, field, *, strict=True):
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a date (YYYY-MM-DD).", field=field)
+    value = value.strip()
+    if len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
     formats = DATE_FORMATS[:1] if strict else DATE_FORMATS
     for fmt in formats:
         try:
-            return dt.datetime.strptime(value.strip(), fmt).date()
+            return dt.datetime.strptime(value, fmt).date()
         except ValueError:
             continue
     raise ValidationError(f"{field} must be a date (YYYY-MM-DD).", field=field)

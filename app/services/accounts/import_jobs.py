@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import itertools
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -23,7 +25,7 @@ from app.services.auth import permissions
 from app.services.errors import Conflict, DomainError, Forbidden, ValidationError
 from app.services.tenancy import Principal, acting_as, get_scoped, scoped
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 PREVIEW_ROWS = 20
 MAX_IMPORT_BYTES = 100 * 1024 * 1024
 JOB = "jobs.imports.run_account_import"
@@ -71,6 +73,12 @@ def _reader(text: str):
 
 
 _header = importer.read_header
+
+
+def _skip_header(text: str):
+    reader = _reader(text)
+    _header(reader)
+    return reader
 
 
 def _rows(reader):
@@ -346,29 +354,42 @@ def run_import(db_session, import_id, now: dt.datetime) -> AccountImport | None:
     account_import.finished_at = None
     db_session.commit()
 
-    reader = _reader(account_import.source_text)
+    source = account_import.source_text
+    reader = _reader(source)
     header = _header(reader)
     rows = _rows(reader)
     mapping, on_duplicate = account_import.column_mapping, account_import.on_duplicate
     position = start = 0
+    ahead = None  # (first row index, rows, future): the next batch, validated while this one is written
+    collecting = gc.isenabled()
+    gc.disable()  # a batch allocates many small objects and no cycles: collection passes would only cost time
     try:
-        with acting_as(principal):
+        with acting_as(principal), ThreadPoolExecutor(max_workers=1) as pool:
             while True:
                 account_import = _lock(db_session, import_id)
                 if account_import is None or account_import.status == "completed":
                     db_session.rollback()
                     return account_import
                 start = account_import.processed_rows
-                if start > position:  # resuming, or another run got further: skip what is already done
-                    for _ in itertools.islice(rows, start - position):
+                if ahead is not None and ahead[0] != start:  # another run got further: read from its position
+                    ahead, rows, position = None, _rows(_skip_header(source)), 0
+                if ahead is None:
+                    for _ in itertools.islice(rows, max(0, start - position)):
                         pass
-                    position = start
-                batch = list(itertools.islice(rows, BATCH_SIZE))
-                position += len(batch)
+                    position = max(position, start)
+                    batch = list(itertools.islice(rows, BATCH_SIZE))
+                    position += len(batch)
+                    future = pool.submit(importer.prepare, header, batch, mapping, 2 + start)
+                else:
+                    _, batch, future = ahead
                 if not batch:
                     break
-                result = importer.import_rows(db_session, principal, header, batch, now, mapping=mapping,
-                                              on_duplicate=on_duplicate, first_row=2 + start)
+                upcoming = list(itertools.islice(rows, BATCH_SIZE))
+                position += len(upcoming)
+                ahead = (start + len(batch), upcoming,
+                         pool.submit(importer.prepare, header, upcoming, mapping, 2 + start + len(batch)))
+                result = importer.store(db_session, principal, future.result(), now, on_duplicate=on_duplicate,
+                                        reference=account_import.id)
                 account_import.processed_rows = start + len(batch)
                 account_import.imported += result.imported
                 account_import.failed += result.failed
@@ -384,6 +405,9 @@ def run_import(db_session, import_id, now: dt.datetime) -> AccountImport | None:
         _fail(db_session, import_id, f"The import stopped unexpectedly in the rows after row {start + 1}; "
                                      "run it again to resume from there.", now)
         raise
+    finally:
+        if collecting:
+            gc.enable()
 
     account_import.status = "completed"
     account_import.total_rows = account_import.processed_rows

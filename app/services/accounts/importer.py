@@ -9,7 +9,10 @@ import re
 from dataclasses import dataclass, field
 
 from app.services.accounts import fields as account_fields
-from app.services.accounts.records import create_account
+from sqlalchemy.exc import IntegrityError
+
+from app.services.accounts.records import create_account, insert_accounts
+from app.services.batch import one_of
 from app.services.errors import DomainError, ValidationError
 from app.services.tenancy import Principal
 
@@ -103,45 +106,109 @@ def row_payload(row: list[str], header: list[str], mapping: dict[int, str]) -> d
     return payload
 
 
+@dataclass
+class Prepared:
+    """A batch after validation: good rows with their spreadsheet row numbers, and the bad rows' errors."""
+
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+
+def prepare(header: list[str], rows: list[list[str]], mapping: dict[int, str] | None = None,
+            first_row: int = 2) -> Prepared:
+    """Validate a batch without touching the database (so a job can prepare the next batch while it writes)."""
+    mapping = mapping or auto_mapping(header)
+    missing = [name for name in account_fields.REQUIRED_ON_CREATE if name not in mapping.values()]
+    if missing:
+        raise ValidationError(f"The file has no {missing[0]} column.", field="file")
+    prepared = Prepared()
+    for offset, row in enumerate(rows):
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            prepared.rows.append((first_row + offset, account_fields.parse(row_payload(row, header, mapping),
+                                                                           partial=False, from_csv=True)))
+        except DomainError as exc:
+            prepared.errors.append({"row": first_row + offset, "column": exc.field, "error": exc.message})
+    return prepared
+
+
 def import_rows(db_session, principal: Principal, header: list[str], rows: list[list[str]], now: dt.datetime, *,
                 mapping: dict[int, str] | None = None, on_duplicate: str = "skip", first_row: int = 2,
-                progress=None) -> ImportResult:
+                reference=None) -> ImportResult:
     """Validate and import; `on_duplicate` is 'skip' (report it) or 'update' (upsert by account number)."""
+    return store(db_session, principal, prepare(header, rows, mapping, first_row), now,
+                 on_duplicate=on_duplicate, reference=reference)
+
+
+def store(db_session, principal: Principal, prepared: Prepared, now: dt.datetime, *, on_duplicate: str = "skip",
+          reference=None) -> ImportResult:
+    """Write a validated batch: new accounts in bulk; rows that touch an existing account (or repeat a number
+    earlier in the batch) one by one, each in its own savepoint, so nothing partial is left for a row."""
+    result = ImportResult(failed=len(prepared.errors), errors=list(prepared.errors))
+    bulk, single = _split(db_session, principal, prepared.rows)
+    if bulk:
+        savepoint = db_session.begin_nested()
+        try:
+            insert_accounts(db_session, principal, [values for _, values in bulk], now, source="import",
+                            reference=reference)
+            savepoint.commit()
+            result.imported += len(bulk)
+        except IntegrityError:  # a concurrent writer took a number: fall back to one row at a time
+            savepoint.rollback()
+            single = sorted(bulk + single, key=lambda pair: pair[0])
+    for number, values in single:
+        _import_one(db_session, principal, number, values, now, on_duplicate, result)
+    result.errors.sort(key=lambda error: error["row"])
+    return result
+
+
+def _split(db_session, principal: Principal, parsed: list[tuple[int, dict]]):
+    """Rows that can be inserted in bulk, and rows that need the one-by-one path (existing number, repeated
+    number, an agent to check)."""
+    from sqlalchemy import select
+
+    from app.models import Account
+
+    numbers = {values["account_number"] for _, values in parsed if values.get("account_number")}
+    taken = set(db_session.scalars(select(Account.account_number).where(
+        Account.business_id == principal.business_id, one_of(db_session, Account.account_number, numbers)))
+    ) if numbers else set()
+    bulk, single, seen = [], [], set()
+    for number, values in parsed:
+        account_number = values.get("account_number")
+        if account_number in taken or account_number in seen or values.get("assigned_agent_id"):
+            single.append((number, values))
+        else:
+            bulk.append((number, values))
+        if account_number:
+            seen.add(account_number)
+    return bulk, single
+
+
+def _import_one(db_session, principal: Principal, number: int, values: dict, now: dt.datetime, on_duplicate: str,
+                result: ImportResult) -> None:
     from sqlalchemy import select
 
     from app.models import Account
     from app.services.accounts.records import update_account
 
-    mapping = mapping or auto_mapping(header)
-    missing = [name for name in account_fields.REQUIRED_ON_CREATE if name not in mapping.values()]
-    if missing:
-        raise ValidationError(f"The file has no {missing[0]} column.", field="file")
-    result = ImportResult()
-    for offset, row in enumerate(rows):
-        number = first_row + offset
-        if not any(cell.strip() for cell in row):
-            continue
-        payload = row_payload(row, header, mapping)
-        savepoint = db_session.begin_nested()
-        try:
-            values = account_fields.parse(payload, partial=False, from_csv=True)
-            existing = None
-            if values.get("account_number"):
-                existing = db_session.scalars(select(Account).where(
-                    Account.business_id == principal.business_id, Account.account_number == values["account_number"],
-                    Account.deleted_at.is_(None))).first()
-            if existing is not None and on_duplicate == "update":
-                update_account(db_session, principal, existing, values, now)
-            elif existing is not None:
-                raise ValidationError("Duplicate account number.", field="accountNumber")
-            else:
-                create_account(db_session, principal, values, now, source="import")
-            savepoint.commit()
-            result.imported += 1
-        except DomainError as exc:
-            savepoint.rollback()
-            result.failed += 1
-            result.errors.append({"row": number, "column": exc.field, "error": exc.message})
-        if progress is not None:
-            progress(offset + 1, len(rows))
-    return result
+    savepoint = db_session.begin_nested()
+    try:
+        existing = None
+        if values.get("account_number"):
+            existing = db_session.scalars(select(Account).where(
+                Account.business_id == principal.business_id, Account.account_number == values["account_number"],
+                Account.deleted_at.is_(None))).first()
+        if existing is not None and on_duplicate == "update":
+            update_account(db_session, principal, existing, values, now)
+        elif existing is not None:
+            raise ValidationError("Duplicate account number.", field="accountNumber")
+        else:
+            create_account(db_session, principal, values, now, source="import")
+        savepoint.commit()
+        result.imported += 1
+    except DomainError as exc:
+        savepoint.rollback()
+        result.failed += 1
+        result.errors.append({"row": number, "column": exc.field, "error": exc.message})

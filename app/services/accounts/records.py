@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import lru_cache
 
 from sqlalchemy import func, select
 
 from app.models import Account, Business, ConsentEvent, PaymentPlan, User
 from app.services import audit, webhooks
+from app.services.batch import insert_many, one_of
 from app.services.accounts.serialize import account_json
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from app.services.tenancy import Principal, get_scoped
@@ -36,18 +38,34 @@ def next_account_number(db_session, business_id) -> str:
             return number
 
 
+_ZONES: dict[tuple, tuple[str | None, str | None]] = {}
+
+
+def zone_for(state: str | None, zip_code: str | None, phones) -> tuple[str | None, str | None]:
+    """(zone, source) when address and phones agree on one zone, else (None, None).
+
+    Cached by state, ZIP and area code: North American numbers get their zone from the area code alone (the
+    phonenumbers time-zone data and our override table are keyed by it), so an import of many files in few
+    places computes each combination once."""
+    phones = tuple(p for p in phones if p)
+    key = (state, zip_code, tuple(p[:5] if p.startswith("+1") else p for p in phones))
+    found = _ZONES.get(key)
+    if found is None:
+        candidates = candidate_zones(state=state, zip_code=zip_code, phones=phones)
+        found = ((candidates.zones[0], next(iter(candidates.sources)).split(":")[0])
+                 if len(candidates.zones) == 1 else (None, None))
+        if len(_ZONES) >= 100_000:
+            _ZONES.clear()
+        _ZONES[key] = found
+    return found
+
+
 def derive_timezone(account: Account) -> None:
     """When no zone was given, keep one only if address and phones agree on it (shown with its source)."""
     if account.timezone and account.timezone_source in ("api", "staff", "stated", "import"):
         return
-    found = candidate_zones(state=account.state, zip_code=account.zip,
-                            phones=[p for p in (account.phone, account.phone_secondary) if p])
-    if len(found.zones) == 1:
-        account.timezone = found.zones[0]
-        account.timezone_source = next(iter(found.sources)).split(":")[0]
-    else:
-        account.timezone = None
-        account.timezone_source = None
+    account.timezone, account.timezone_source = zone_for(account.state, account.zip,
+                                                         (account.phone, account.phone_secondary))
 
 
 def check_agent(db_session, principal: Principal, agent_id) -> None:
@@ -78,6 +96,11 @@ def _api_name(attribute: str) -> str:
     from app.services.accounts.fields import FIELDS
 
     return next((api for api, (attr, _) in FIELDS.items() if attr == attribute), attribute)
+
+
+@lru_cache(maxsize=1024)
+def _api_names(attributes: frozenset) -> list[str]:
+    return sorted(_api_name(k) for k in attributes)
 
 
 def _changes(before: dict, after: dict) -> dict:
@@ -125,6 +148,78 @@ def create_account(db_session, principal: Principal, values: dict, now: dt.datet
            _changes({}, {k: v for k, v in values.items() if v is not None}), now, ip, user_agent)
     webhooks.emit(db_session, account.business_id, "account.created", account_json(account), now)
     return account
+
+
+def allocate_numbers(db_session, business_id, count: int) -> list[str]:
+    """`count` fresh ACC-nnnnnn numbers with one lock and one lookup per round (imports)."""
+    business = _lock_business(db_session, business_id)
+    numbers: list[str] = []
+    while len(numbers) < count:
+        wanted = count - len(numbers)
+        candidates = [f"ACC-{business.account_number_seq + i:06d}" for i in range(1, wanted + 1)]
+        business.account_number_seq += wanted
+        taken = set(db_session.scalars(select(Account.account_number).where(
+            Account.business_id == business_id, one_of(db_session, Account.account_number, candidates))))
+        numbers.extend(n for n in candidates if n not in taken)
+    return numbers
+
+
+def _column_defaults() -> dict:
+    """Scalar column defaults, so every row of a bulk insert carries the same keys."""
+    return {column.key: column.default.arg for column in Account.__table__.columns
+            if column.default is not None and column.default.is_scalar}
+
+
+def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.datetime, *,
+                    source: str = "import", reference=None) -> list[uuid.UUID]:
+    """Create many accounts at once (numbers, zones, attested consents, audit rows, webhooks) in bulk.
+
+    The caller has validated every row and checked account numbers; a constraint violation raised here means a
+    concurrent writer won, and the caller retries the rows one by one."""
+    if principal.business_id is None:
+        raise Forbidden("Accounts belong to a business.")
+    business_id = principal.business_id
+    numbers = iter(allocate_numbers(db_session, business_id, sum(1 for r in rows if not r.get("account_number"))))
+    defaults = _column_defaults()
+    keys = set(defaults) | {k for r in rows for k in r} | {f"{c}_consent_date" for c in ("sms", "email", "whatsapp")}
+    accounts, consents, entries = [], [], []
+    for values in rows:
+        row = dict.fromkeys(keys)
+        row.update(defaults)
+        row.update({k: v for k, v in values.items() if v is not None})
+        row.update(id=uuid.uuid4(), business_id=business_id, created_at=now, updated_at=now,
+                   account_number=values.get("account_number") or next(numbers),
+                   tags=values.get("tags") or [], custom_fields=values.get("custom_fields") or {},
+                   inconvenient_times=[])
+        if row.get("timezone"):
+            row["timezone_source"] = source
+        else:
+            row["timezone"], row["timezone_source"] = zone_for(row.get("state"), row.get("zip"),
+                                                               (row.get("phone"), row.get("phone_secondary")))
+        for channel, address in (("sms", row.get("phone")), ("email", row.get("email")),
+                                 ("whatsapp", row.get("phone"))):
+            flag = values.get(f"{channel}_consent")
+            if flag is None:
+                continue
+            if flag and not row.get(f"{channel}_consent_date"):
+                row[f"{channel}_consent_date"] = now
+            consents.append({
+                "id": uuid.uuid4(), "business_id": business_id, "account_id": row["id"], "channel": channel,
+                "address": address, "granted": bool(flag), "source": "creditor_attested",
+                "actor_user_id": principal.user_id, "actor_api_key_id": principal.api_key_id,
+                "occurred_at": row.get(f"{channel}_consent_date") or now, "created_at": now, "evidence": {}})
+        accounts.append(row)
+        entries.append({"action": "account_created", "resource_type": "account", "resource_id": row["id"],
+                        "description": row["account_number"],
+                        "meta": {"source": source, "import": str(reference) if reference else None,
+                                 "fields": _api_names(frozenset(k for k, v in values.items() if v is not None))}})
+    insert_many(db_session, Account, accounts)
+    if consents:
+        insert_many(db_session, ConsentEvent, consents)
+    audit.record_many(db_session, entries, now=now, principal=principal)
+    webhooks.emit_many(db_session, business_id, "account.created", accounts, now,
+                       data=lambda row: account_json(Account(**row)))
+    return [row["id"] for row in accounts]
 
 
 def visible(principal: Principal, account: Account) -> None:
