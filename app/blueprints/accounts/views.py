@@ -1,5 +1,3 @@
-from urllib.parse import urlencode
-
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -9,7 +7,7 @@ from app.extensions import db
 from app.models import User
 from app.models.account import ACCOUNT_STATUSES
 from app.services import audit
-from app.services.accounts import documents as account_documents, fields, file as account_file, records
+from app.services.accounts import documents as account_documents, export, fields, file as account_file, records
 from app.services.accounts.search import query_from_mapping, run
 from app.services.clock import get_clock
 from app.services.errors import DomainError
@@ -52,7 +50,7 @@ def index():
                    args=args, error=error, statuses=ACCOUNT_STATUSES, now=get_clock().now(),
                    can_write=permissions.scope(g.principal.role, "accounts.write") == "all",
                    can_export=permissions.can(g.principal.role, "accounts.export"),
-                   export_query=urlencode({k: v for k, v in args.items() if k != "page"}),
+                   export_columns=export.COLUMN_LABELS, xlsx_limit=export.XLSX_MAX_ROWS,
                    import_url=url_for("imports.index") if "imports.index" in current_app.view_functions else None,
                    sort_link=lambda col: url_for("accounts.index", **{**args, "sortBy": col, "page": 1,
                                                                       "sortOrder": "asc" if args.get("sortBy") == col

@@ -28,7 +28,8 @@ def _client():
 
 
 def _list_arg(name: str) -> list[str]:
-    return [part.strip() for part in (request.args.get(name) or "").split(",") if part.strip()]
+    """`name=a,b` or `name=a&name=b` (what a form of checkboxes sends)."""
+    return [part.strip() for value in request.args.getlist(name) for part in value.split(",") if part.strip()]
 
 
 def query_from_args() -> AccountQuery:
