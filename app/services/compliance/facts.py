@@ -52,6 +52,7 @@ class Attempt:
     attachments: tuple[str, ...] = ()  # kinds: "validation_notice_pdf", ...
     consumer_request_id: str | None = None  # CEASE-3: the consumer's own request this answers
     portal_link: bool = False  # the body carries a link to the payment portal
+    artificial_voice: bool = False  # CHAN-3: a prerecorded or AI-generated voice (kind 'ai' on voice counts too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,9 @@ class Phone:
     rnd_checked_at: dt.datetime | None = None  # reassigned-numbers check said "not reassigned"
     verified: bool = True  # D-13: supplied by the creditor = the consumer's; False after a wrong-party signal
     active: bool = True
+    dnc_registry: str = "unknown"  # DNC-2: listed, not_listed, unknown (National DNC Registry check result)
+    dnc_registry_checked_at: dt.datetime | None = None
+    voice_consent: Consent | None = None  # CHAN-3: consent to prerecorded / AI-voice calls to this number
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class Outbound:
     reply_exempt: bool = False  # FREQ-6/D-2: stamped when the gate judged it a reply
     recipient: str = "debtor"
     id: str | None = None
+    consumer_request_id: str | None = None  # CEASE-3: the consumer request a receipt answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,9 @@ class Call:
     connected: bool = False
     conversation: bool = False  # a telephone conversation took place (FREQ-1(B))
     callback_requested_for: dt.date | None = None  # 1006.14(b)(3)(i)
+    inbound: bool = False  # the consumer called us: not "placed" (FREQ-1(A)); a conversation still counts for (B)
+    recipient: str = "debtor"  # calls to the attorney are not counted (FREQ-1)
+    address: str | None = None  # the number dialed, E.164 (STATE-MA-1: personal vs other numbers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +275,8 @@ class Debtor:
     unverified_addresses: frozenset[str] = frozenset()  # TP-2: after a wrong-party signal
     authenticated_addresses: frozenset[str] = frozenset()  # passed DOB+ZIP (or portal) authentication
     receipt_requests: tuple[tuple[str, dt.datetime], ...] = ()  # CEASE-3: (request id, when the consumer asked)
+    employer_domain: str | None = None  # WORK-1: the employer's email domain, when known
+    past_credit_reporting_period: bool = False  # TBD-2 (CA): past the FCRA 605(a) reporting period
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +303,7 @@ class Policy:
     time7_blocking: bool = False  # TIME-7 Sundays/holidays
     attorney_wait_days: int = 30  # D-6
     nyc_cap: int | None = None  # D-9 placeholder cap per 7 days
+    snippet_texts: dict[str, str] = field(default_factory=dict)  # counsel-approved '<item>:<lang>' texts for [U] items
 
 
 @dataclass(frozen=True, slots=True)
