@@ -17,7 +17,7 @@ COLUMNS = (
     ("preferredLanguage", "preferred_language"), ("timezone", "timezone"), ("smsConsent", "sms_consent"),
     ("emailConsent", "email_consent"), ("createdAt", "created_at"),
 )
-COLUMN_LABELS = tuple((name, re.sub(r"(?<!^)(?=[A-Z])", " ", name).capitalize()) for name, _ in COLUMNS)
+COLUMN_LABELS = tuple((name, re.sub(r"(?<!^)(?=[A-Z])", " ", name).capitalize().replace("Sms ", "SMS ")) for name, _ in COLUMNS)
 XLSX_MAX_ROWS = 1_048_575  # one sheet, below the header row
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
