@@ -267,6 +267,7 @@ class Debtor:
     original_balance: Decimal | None = None
     authorized_fees: frozenset[Decimal] = frozenset()  # fees the agreement or law allows (CONTENT-7)
     plan_amounts: frozenset[Decimal] = frozenset()  # plan totals and installment amounts (CONTENT-6)
+    recorded_payments: frozenset[Decimal] = frozenset()  # payment amounts the ledger recorded (receipts; CONTENT-6)
     itemization: Itemization = Itemization()
     validation: Validation = Validation()
     disputes: tuple[Dispute, ...] = ()
