@@ -5,13 +5,16 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select
+from psycopg.errors import QueryCanceled
+from sqlalchemy import and_, exists, func, or_, select, text
+from sqlalchemy.exc import OperationalError
 
 from app.models import Account, OptOutEvent, PaymentPlan
 from app.services.tenancy import Principal, scoped
 from app.services.timezones import normalize_e164
 
 EXACT_TOTAL_LIMIT = 10_000
+COUNT_BUDGET_MS = 40
 SORTS = {"createdAt": Account.created_at, "balance": Account.current_balance, "dueDate": Account.due_date,
          "lastName": Account.last_name, "accountNumber": Account.account_number, "status": Account.status,
          "firstName": Account.first_name, "updatedAt": Account.updated_at}
@@ -126,7 +129,7 @@ def build(principal: Principal, query: AccountQuery):
 
 def _has_tag(tag: str):
     """JSON array containment: JSONB @> on PostgreSQL (GIN index), json_each on SQLite."""
-    from sqlalchemy import literal, text
+    from sqlalchemy import literal
     from sqlalchemy.dialects.postgresql import JSONB
 
     from app.extensions import db
@@ -143,11 +146,33 @@ def run(db_session, principal: Principal, query: AccountQuery, *, page: int, lim
     column = SORTS.get(query.sort_by, Account.created_at)
     order = column.asc() if query.sort_order == "asc" else column.desc()
     rows = db_session.scalars(stmt.order_by(order, Account.id).offset((page - 1) * limit).limit(limit)).all()
-    capped = db_session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Account.id).limit(EXACT_TOTAL_LIMIT + 1).subquery()))
-    if capped <= EXACT_TOTAL_LIMIT:
+    capped = _capped_count(db_session, stmt)
+    if capped is not None and capped <= EXACT_TOTAL_LIMIT:
         return rows, capped, False
     return rows, _estimate(db_session, stmt), True
+
+
+def _capped_count(db_session, stmt) -> int | None:
+    """Matches counted up to 10,001, or None when that would take longer than COUNT_BUDGET_MS (PostgreSQL).
+
+    A broad search ("smith" in a million files) is a trigram bitmap of tens of thousands of rows that must be read
+    whole before a LIMIT applies; within the budget the count is exact, beyond it the page shows an estimate."""
+    count = select(func.count()).select_from(
+        stmt.with_only_columns(Account.id).limit(EXACT_TOTAL_LIMIT + 1).subquery())
+    if db_session.get_bind().dialect.name != "postgresql":
+        return db_session.scalar(count)
+    savepoint = db_session.begin_nested()
+    try:
+        db_session.execute(text(f"SET LOCAL statement_timeout = {COUNT_BUDGET_MS}"))
+        total = db_session.scalar(count)
+        db_session.execute(text("SET LOCAL statement_timeout = DEFAULT"))
+    except OperationalError as exc:
+        savepoint.rollback()  # also undoes SET LOCAL
+        if isinstance(exc.orig, QueryCanceled):
+            return None
+        raise
+    savepoint.commit()
+    return total
 
 
 def _estimate(db_session, stmt) -> int:
@@ -157,7 +182,5 @@ def _estimate(db_session, stmt) -> int:
     if db.engine.dialect.name != "postgresql":
         return db_session.scalar(select(func.count()).select_from(stmt.with_only_columns(Account.id).subquery()))
     compiled = stmt.with_only_columns(Account.id).compile(db.engine, compile_kwargs={"literal_binds": True})
-    from sqlalchemy import text
-
     plan = db_session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar()
     return int(plan[0]["Plan"]["Plan Rows"])
