@@ -1,5 +1,6 @@
 """python -m bench: run every benchmark."""
-from bench import login
+from bench import compliance, login
 
 if __name__ == "__main__":
     login.main([])
+    compliance.main([])

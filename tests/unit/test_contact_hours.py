@@ -60,3 +60,50 @@ def test_next_allowed_is_allowed_everywhere_and_nothing_earlier_is(zones, at):
     if found > at:
         probe = found - dt.timedelta(minutes=1)
         assert not allowed_at(zones, probe) or probe < at
+
+
+def test_a_narrower_window_is_intersected_too():
+    window = (dt.time(9), dt.time(20))
+    assert not allowed_at(["America/New_York"], dt.datetime(2026, 7, 15, 12, 30, tzinfo=UTC), window)
+    assert next_allowed(["America/New_York"], dt.datetime(2026, 7, 15, 12, 30, tzinfo=UTC), window) == \
+        dt.datetime(2026, 7, 15, 13, 0, tzinfo=UTC)
+    assert next_allowed(["America/New_York"], dt.datetime(2026, 7, 16, 0, 0, tzinfo=UTC), window) == \
+        dt.datetime(2026, 7, 16, 13, 0, tzinfo=UTC)
+
+
+def test_every_us_zone_shares_22_to_01_utc():
+    """Guam opens at 22:00Z; New York (summer) or Puerto Rico (no DST) closes at 01:00Z."""
+    for day in (dt.datetime(2026, 7, 15, 12, tzinfo=UTC), dt.datetime(2026, 12, 15, 12, tzinfo=UTC)):
+        shared = common_windows([], day, days=1)
+        assert (day.replace(hour=22), day.replace(hour=1) + dt.timedelta(days=1)) in shared
+        assert all(hi - lo == dt.timedelta(hours=3) for lo, hi in shared)
+
+
+def test_no_common_window_gives_none():
+    # New York and Kolkata are 9.5 hours apart in summer: an 8.5-hour window never overlaps.
+    zones = ["America/New_York", "Asia/Kolkata"]
+    window = (dt.time(10, 30), dt.time(19))
+    assert next_allowed(zones, dt.datetime(2026, 7, 15, tzinfo=UTC), window, horizon_days=20) is None
+
+
+ALL_ZONES = ZONES + ["America/Adak", "Pacific/Guam", "Pacific/Pago_Pago", "America/St_Thomas", "Pacific/Saipan"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(ALL_ZONES), min_size=1, max_size=13, unique=True),
+       st.datetimes(min_value=dt.datetime(2026, 1, 1), max_value=dt.datetime(2027, 12, 31), timezones=st.just(UTC)),
+       st.sampled_from([(dt.time(8), dt.time(21)), (dt.time(9), dt.time(20)), (dt.time(10, 30), dt.time(19))]))
+def test_next_allowed_with_any_window_is_the_earliest_instant_allowed_everywhere(zones, at, window):
+    from zoneinfo import ZoneInfo
+
+    found = next_allowed(zones, at, window, horizon_days=16)
+    if found is None:
+        return
+    assert found >= at
+    for zone in zones:
+        local = found.astimezone(ZoneInfo(zone)).time()
+        assert window[0] <= local < window[1], (zone, found)
+    if found > at:
+        # One second earlier, some zone is outside its window.
+        probe = found - dt.timedelta(seconds=1)
+        assert any(not (window[0] <= probe.astimezone(ZoneInfo(z)).time() < window[1]) for z in zones)
