@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from app.services.compliance.facts import (
     ELECTRONIC, SYSTEM_REPLY_PURPOSES, TEXT_CHANNELS, Attempt, Email, Facts, Inbound, Phone,
@@ -13,6 +13,25 @@ REPLY_WINDOW = dt.timedelta(hours=24)  # D-2 / FREQ-6
 SESSION_WINDOW = dt.timedelta(minutes=15)  # TIME-5
 STATED_ZONE_MAX_AGE = dt.timedelta(days=90)  # TIME-2
 NYC_STATES = frozenset({"NY"})
+
+
+class cached_property:  # noqa: N801 (named like the functools one it replaces)
+    """functools.cached_property without its per-access lock (Python 3.11 takes an RLock on every first read, a
+    third of a decision's cost): the value goes into the instance dict, which later reads find first."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.fn(instance)
+        return value
 
 
 @lru_cache(maxsize=65536)
@@ -32,6 +51,15 @@ class Context:
         self.history = facts.history
         self.now = attempt.now
         self.counts: dict[str, int | None] = {}  # filled by the frequency rules for the stored record
+        # Read by most rules: plain attributes, not properties (a decision reads them hundreds of times).
+        self.channel = attempt.channel
+        self.kind = attempt.kind
+        self.purpose = attempt.purpose
+        self.electronic = attempt.channel in ELECTRONIC
+        self.texting = attempt.channel in TEXT_CHANNELS
+        self.is_system_reply = attempt.purpose in SYSTEM_REPLY_PURPOSES
+        self.to_debtor = attempt.recipient == "debtor"
+        self.to_attorney = attempt.recipient == "attorney"
 
     # -- when -------------------------------------------------------------------------------------------
     @cached_property
@@ -41,18 +69,6 @@ class Context:
         return max(scheduled, self.now) if scheduled else self.now
 
     # -- what -------------------------------------------------------------------------------------------
-    @property
-    def channel(self) -> str:
-        return self.attempt.channel
-
-    @property
-    def kind(self) -> str:
-        return self.attempt.kind
-
-    @property
-    def purpose(self) -> str:
-        return self.attempt.purpose
-
     @cached_property
     def language(self) -> str:
         return (self.attempt.language or self.debtor.preferred_language or "en")[:2].lower()
@@ -62,27 +78,6 @@ class Context:
         """Subject and body together, for content scans."""
         subject = self.attempt.subject
         return f"{subject}\n{self.attempt.body}" if subject else self.attempt.body
-
-    @property
-    def electronic(self) -> bool:
-        return self.channel in ELECTRONIC
-
-    @property
-    def texting(self) -> bool:
-        return self.channel in TEXT_CHANNELS
-
-    @property
-    def is_system_reply(self) -> bool:
-        """OPT-4 confirmations, OPT-7 re-opt-in confirmations and OPT-8 HELP replies."""
-        return self.purpose in SYSTEM_REPLY_PURPOSES
-
-    @property
-    def to_debtor(self) -> bool:
-        return self.attempt.recipient == "debtor"
-
-    @property
-    def to_attorney(self) -> bool:
-        return self.attempt.recipient == "attorney"
 
     # -- conversation ---------------------------------------------------------------------------------------
     @cached_property

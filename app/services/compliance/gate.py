@@ -31,20 +31,24 @@ def check(attempt: Attempt, loader: Loader) -> Decision:
 
 
 def decide(attempt: Attempt, facts: Facts, rules: Iterable[Rule] | None = None) -> Decision:
-    rules = list(RULES if rules is None else rules)
+    verdicts, waits = _split(rules)
     ctx = Context(attempt, facts)
-    verdicts = [r for r in rules if not r.deferring]
-    waits = [r for r in rules if r.deferring]
 
     issues: list[tuple[int, Issue]] = []
     for r in verdicts:
-        for found in _as_issues(r.fn(ctx)):
+        found = r.fn(ctx)
+        if found is None:
+            continue
+        if isinstance(found, Issue):
             issues.append((r.stage, found))
-    start = ctx.start
+        else:
+            issues.extend((r.stage, issue) for issue in found)
+    start = first = ctx.start
     for r in waits:  # every deferring rule's own verdict at the requested time, for the audit record
         later = r.fn(ctx, start)
         if later is not None and later.until > start:
             issues.append((r.stage, Issue(r.id, DEFER, later.detail, until=later.until)))
+            first = max(first, later.until)
 
     issues.sort(key=lambda pair: (pair[0], pair[1].rule, SEVERITIES.index(pair[1].severity), pair[1].detail))
     ordered = tuple(issue for _, issue in issues)
@@ -56,7 +60,7 @@ def decide(attempt: Attempt, facts: Facts, rules: Iterable[Rule] | None = None) 
     if BLOCK in severities:
         return Decision(BLOCK, **common)
 
-    t = _fixed_point(ctx, waits, start)
+    t = start if first == start else _fixed_point(ctx, waits, first)
     if t is None or t > ctx.now + DEFER_HORIZON:
         horizon = Issue("DEFER_HORIZON", BLOCK, "no allowed time within 14 days")
         return Decision(BLOCK, **{**common, "issues": ordered + (horizon,)})
@@ -68,10 +72,26 @@ def decide(attempt: Attempt, facts: Facts, rules: Iterable[Rule] | None = None) 
     return Decision(ALLOW, **common)
 
 
-def _fixed_point(ctx: Context, waits: list[Rule], start):
-    """The earliest t >= start that every deferring rule allows; None if it does not settle."""
-    t = start
+_SPLIT: tuple[int, list[Rule], list[Rule]] | None = None
+
+
+def _split(rules) -> tuple[list[Rule], list[Rule]]:
+    """Verdict rules and deferring rules; the registered set is split once (rules register at import)."""
+    global _SPLIT
+    if rules is None:
+        if _SPLIT is None or _SPLIT[0] != len(RULES):
+            _SPLIT = (len(RULES), [r for r in RULES if not r.deferring], [r for r in RULES if r.deferring])
+        return _SPLIT[1], _SPLIT[2]
+    rules = list(rules)
+    return [r for r in rules if not r.deferring], [r for r in rules if r.deferring]
+
+
+def _fixed_point(ctx: Context, waits: list[Rule], t):
+    """The earliest instant >= t that every deferring rule allows (t being what the first pass asked for);
+    None if it does not settle."""
     for _ in range(FIXED_POINT_ROUNDS):
+        if t > ctx.now + DEFER_HORIZON:
+            return t
         latest = t
         for r in waits:
             later: Later | None = r.fn(ctx, t)
@@ -83,14 +103,6 @@ def _fixed_point(ctx: Context, waits: list[Rule], start):
             return latest
         t = latest
     return None
-
-
-def _as_issues(result) -> Iterable[Issue]:
-    if result is None:
-        return ()
-    if isinstance(result, Issue):
-        return (result,)
-    return tuple(result)
 
 
 def content_sha256(attempt: Attempt) -> str:
