@@ -9,6 +9,7 @@ import pyotp
 
 from app.extensions import db
 from app.models import AccountImport, DebtorKey, UserToken, WebhookDelivery, WebhookEndpoint
+from app.models import ComplianceDecision, DebtDispute, PlatformSetting
 from app.models import (Account, AccountNote, ApiKey, AuditLog, Business, Campaign, ConsentEvent, Conversation,
                         DoNotContact, Document, IdempotencyKey, Message, Notification, OptOutEvent, Payment,
                         PaymentInstallment, PaymentPlan, SandboxMessage, SavedFilter, Template, User, UserSession,
@@ -107,6 +108,10 @@ def gen_business_rows(business: Business) -> dict[type, object]:
         Notification: Notification(business_id=b, user_id=user.id, kind="assignment", title=f"note {_tag()}"),
         AccountImport: AccountImport(business_id=b, created_by_id=user.id, created_by_role="manager",
                                      filename=f"import-{_tag()}.csv", source_text="firstName\nJane\n", total_rows=1),
+        ComplianceDecision: ComplianceDecision(business_id=b, account_id=account.id, message_id=msg.id, channel="sms",
+                                               kind="agent", purpose=f"collection-{_tag()}", outcome="allow", rules=[],
+                                               record={"decision": "ALLOW"}, evaluated_at=NOW),
+        DebtDispute: DebtDispute(business_id=b, account_id=account.id, received_at=NOW, note=f"dispute {_tag()}"),
     }
     for model, row in rows.items():
         if row not in db.session:
@@ -130,4 +135,5 @@ UNSCOPED_TABLES = {
     DebtorKey: "read only by the audit service, keyed by account",
     WebhookEndpoint: "scoped by business_id in the webhooks service (settings page only)",
     WebhookDelivery: "scoped by business_id in the webhooks service (settings page only)",
+    PlatformSetting: "platform-wide defaults, changed only by a super admin (compliance.settings)",
 }

@@ -1,9 +1,10 @@
-"""flask commands: users, seed, jobs, audit."""
+"""flask commands: users, seed, jobs, audit, compliance."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
     from app.cli.audit import audit_cli
+    from app.cli.compliance import compliance_cli
     from app.cli.jobs import jobs_cli
     from app.cli.seed import seed_cli
     from app.cli.users import users_cli
@@ -12,3 +13,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(compliance_cli)

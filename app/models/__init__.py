@@ -14,10 +14,12 @@ from app.models.notification import Notification
 from app.models.sandbox import SandboxMessage
 from app.models.identity import DebtorKey, UserToken
 from app.models.account_import import AccountImport
+from app.models.compliance import ComplianceDecision, DebtDispute, PlatformSetting
 
 __all__ = [
     "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
     "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
     "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
     "Notification", "SandboxMessage", "UserToken", "DebtorKey", "AccountImport", "WebhookEndpoint", "WebhookDelivery",
+    "ComplianceDecision", "DebtDispute", "PlatformSetting",
 ]

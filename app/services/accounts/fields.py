@@ -6,7 +6,8 @@ import re
 import uuid
 from decimal import Decimal
 
-from app.models.account import ACCOUNT_STATUSES, CONTACT_METHODS, LANGUAGES
+from app.models.account import (ACCOUNT_STATUSES, CEASE_TYPES, CONTACT_METHODS, EMAIL_PROVENANCES, LANGUAGES,
+                                PHONE_TYPES)
 from app.services.errors import ValidationError
 from app.services.money import to_decimal
 from app.services.timezones import is_valid_zone, normalize_e164
@@ -19,6 +20,8 @@ US_STATES = {
 }
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d-%b-%Y", "%m/%d/%y")
 TIME_BARRED = ("true", "false", "unknown")
+CEASE_CHANNELS = ("mail", "email", "sms", "whatsapp", "web_chat", "voice", "portal", "creditor")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$")
 
 # API field -> (model attribute, parser). Parsers take the raw value and the field name.
 
@@ -195,6 +198,35 @@ def json_object(value, field):
     return value
 
 
+def contact_address(value, field):
+    """A phone number (E.164) or an email address (lower case): how the estate's representative is reached."""
+    raw = text(value, field)
+    if raw is None:
+        return None
+    return email(raw, field) if "@" in raw else phone(raw, field)
+
+
+def domain(value, field):
+    value = text(value, field)
+    if value is None:
+        return None
+    value = value.lower().lstrip("@")
+    if not DOMAIN_RE.match(value):
+        raise ValidationError(f"{field} must be a domain such as example.com.", field=field)
+    return value
+
+
+def amounts(value, field):
+    """A list of amounts (API) or "25.00;35.00" (CSV), kept as two-decimal text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[;|]", value) if part.strip()]
+    if not isinstance(value, list):
+        raise ValidationError(f"{field} must be a list of amounts.", field=field)
+    return [str(money(item, field)) for item in value]
+
+
 def uuid_value(value, field):
     if value is None or value == "":
         return None
@@ -246,7 +278,51 @@ FIELDS = {
     "doNotSms": ("do_not_sms", boolean),
     "doNotEmail": ("do_not_email", boolean),
     "doNotCall": ("do_not_call", boolean),
+    "doNotWhatsapp": ("do_not_whatsapp", boolean),
+    # Compliance facts (COMPLIANCE.md D-12, D-14): all optional.
+    "emailProvenance": ("email_provenance", choice(EMAIL_PROVENANCES)),
+    "emailIsWork": ("email_is_work", boolean),
+    "employerDomain": ("employer_domain", domain),
+    "phoneType": ("phone_type", choice(PHONE_TYPES)),
+    "phoneSecondaryType": ("phone_secondary_type", choice(PHONE_TYPES)),
+    "phoneRndCheckDate": ("phone_rnd_checked_at", timestamp),
+    "phoneSecondaryRndCheckDate": ("phone_secondary_rnd_checked_at", timestamp),
+    "currentCreditor": ("current_creditor", text),
+    "bankruptcy": ("bankruptcy", boolean),
+    "deceased": ("deceased", boolean),
+    "representativeAddress": ("representative_address", contact_address),
+    "legalActionApproved": ("legal_action_approved", boolean),
+    "pastCreditReportingPeriod": ("past_credit_reporting_period", boolean),
+    "authorizedFees": ("authorized_fees", amounts),
+    "ceaseDate": ("cease_received_at", timestamp),
+    "ceaseType": ("cease_type", choice(CEASE_TYPES)),
+    "ceaseChannel": ("cease_channel", choice(CEASE_CHANNELS)),
+    "ceaseAllDebts": ("cease_all_debts", boolean),
+    "attorneyName": ("attorney:name", text),
+    "attorneyAddress": ("attorney:address", lambda v, f: text(v, f, max_length=500)),
+    "attorneyEmail": ("attorney:email", email),
+    "attorneyPhone": ("attorney:phone", phone),
+    "attorneyKnownDate": ("attorney:knownAt", timestamp),
+    "attorneyConsentDate": ("attorney_consented_direct_at", timestamp),
+    "disputeDate": ("dispute:received_at", timestamp),
+    "disputeWritten": ("dispute:written", boolean),
+    "disputeAmount": ("dispute:portion", money),
+    "disputeAnsweredDate": ("dispute:answered_at", timestamp),
+    "originalCreditorRequestDate": ("original_creditor:received_at", timestamp),
+    "originalCreditorAnsweredDate": ("original_creditor:answered_at", timestamp),
+    "workplaceObjectionDate": ("workplace:at", timestamp),
+    "esignConsentDate": ("esign_consent_at", timestamp),
+    "marketingConsentDate": ("marketing_consent_at", timestamp),
+    "nyc": ("nyc", boolean),
+    "nycConsentDate": ("nyc_consent_at", timestamp),
+    "ccpaDeletionDate": ("ccpa_deleted_at", timestamp),
+    "ccpaDeniedReason": ("ccpa_denied_reason", lambda v, f: text(v, f, max_length=2000)),
+    "gdprScope": ("gdpr_scope", boolean),
+    "marketingObjectionDate": ("marketing_objection_at", timestamp),
 }
+RELATED_PREFIXES = ("attorney:", "dispute:", "original_creditor:", "workplace:")
+"""Attributes that are not account columns: the encrypted attorney details, dispute records, the workplace
+objection. accounts.records stores them."""
 REQUIRED_ON_CREATE = ("firstName", "lastName", "currentBalance")
 
 

@@ -40,6 +40,16 @@ ALIASES = {
     "originalamount": "originalBalance", "creditor": "originalCreditor",
     "duedate": "dueDate", "due": "dueDate", "language": "preferredLanguage", "contactmethod": "preferredContactMethod",
     "smsoptin": "smsConsent", "emailoptin": "emailConsent",
+    # Compliance columns as collection files often name them (only where the cell's meaning is unambiguous).
+    "emailsource": "emailProvenance", "emailorigin": "emailProvenance", "employeremaildomain": "employerDomain",
+    "rndcheckdate": "phoneRndCheckDate", "reassignedcheckdate": "phoneRndCheckDate",
+    "debtowner": "currentCreditor", "currentowner": "currentCreditor",
+    "bankrupt": "bankruptcy", "inbankruptcy": "bankruptcy", "bankruptcyflag": "bankruptcy",
+    "deceasedflag": "deceased",
+    "ceaseanddesistdate": "ceaseDate", "ceasereceiveddate": "ceaseDate",
+    "lawfirm": "attorneyName", "attorneyfirm": "attorneyName", "lawyername": "attorneyName",
+    "lawyeremail": "attorneyEmail", "lawyerphone": "attorneyPhone", "lawyeraddress": "attorneyAddress",
+    "disputeddate": "disputeDate", "disputereceiveddate": "disputeDate",
 }
 
 

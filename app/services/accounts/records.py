@@ -7,8 +7,10 @@ from functools import lru_cache
 
 from sqlalchemy import func, select
 
-from app.models import Account, Business, ConsentEvent, PaymentPlan, User
+from app.models import Account, Business, ConsentEvent, DebtDispute, PaymentPlan, User
 from app.services import audit, webhooks
+from app.services.accounts import attorney as attorney_store
+from app.services.accounts.fields import RELATED_PREFIXES
 from app.services.batch import insert_many, one_of
 from app.services.accounts.serialize import account_json
 from app.services.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -16,7 +18,81 @@ from app.services.tenancy import Principal, get_scoped
 from app.services.timezones import candidate_zones
 
 AUDITED_PERSONAL = {"first_name", "last_name", "email", "phone", "phone_secondary", "address", "city", "zip",
-                    "notes", "custom_fields"}
+                    "notes", "custom_fields", "attorney", "representative_address", "employer_domain"}
+
+
+class Related:
+    """Parsed values that are not account columns: attorney details (sealed into attorney_encrypted), dispute and
+    original-creditor requests (debt_disputes rows), the workplace objection (the workplace_objection JSON)."""
+
+    __slots__ = ("attorney", "disputes", "workplace", "given")
+
+    def __init__(self, values: dict):
+        """Takes the related values out of `values` (the rest are account columns)."""
+        self.attorney: dict | None = None
+        self.disputes: dict[str, dict] = {}
+        self.workplace: dict | None = None
+        self.given: list[str] = []
+        for key in [k for k in values if k.startswith(RELATED_PREFIXES)]:
+            group, _, name = key.partition(":")
+            value = values.pop(key)
+            if value is not None:
+                self.given.append(key)
+            if group == "attorney":
+                self.attorney = {**(self.attorney or {}), name: value}
+            elif group == "workplace":
+                self.workplace = {**(self.workplace or {}), name: value}
+            else:
+                self.disputes.setdefault(group, {})[name] = value
+
+    def names(self) -> list[str]:
+        return list(self.given)
+
+    def seal_attorney(self, account_id, current: dict | None, now: dt.datetime) -> tuple[str | None, dict | None]:
+        """(ciphertext, details) after merging the given details into the current ones (None removes a detail)."""
+        details = {k: v for k, v in {**(current or {}), **(self.attorney or {})}.items() if v not in (None, "")}
+        if details and "knownAt" not in details:
+            details["knownAt"] = now
+        details = {k: v.astimezone(dt.timezone.utc).isoformat() if isinstance(v, dt.datetime) else v
+                   for k, v in details.items()}
+        if set(details) <= {"knownAt"}:
+            return None, None
+        return attorney_store.seal(account_id, details), details
+
+    def workplace_value(self, current: dict | None) -> dict | None:
+        at = (self.workplace or {}).get("at")
+        if at is None:
+            return None
+        return {**(current or {}), "at": at.astimezone(dt.timezone.utc).isoformat()}
+
+
+def _dispute_rows(principal: Principal, business_id, account_id, related: Related, period_end, now: dt.datetime,
+                  source: str) -> list[dict]:
+    """New debt_disputes rows for disputes reported with the account (received date given)."""
+    from app.services.compliance.inbound import within_validation_period
+
+    rows = []
+    for kind, values in related.disputes.items():
+        received = values.get("received_at")
+        if received is None:
+            continue
+        rows.append({
+            "id": uuid.uuid4(), "business_id": business_id, "account_id": account_id,
+            "kind": "dispute" if kind == "dispute" else "original_creditor", "received_at": received,
+            "written": values.get("written") if values.get("written") is not None else True, "channel": None,
+            "within_vp": within_validation_period(received, period_end), "portion": values.get("portion"),
+            "answered_at": values.get("answered_at"), "note": f"reported with the account ({source})",
+            "created_by_id": principal.user_id, "created_at": now})
+    return rows
+
+
+def _dispute_summary(values: dict, rows: list[dict]) -> None:
+    """Keep the grid's dispute status in step with the dispute records."""
+    disputes = [r for r in rows if r["kind"] == "dispute"]
+    if disputes:
+        latest = max(disputes, key=lambda r: r["received_at"])
+        values["disputed_at"] = latest["received_at"]
+        values["dispute_status"] = "verified" if latest["answered_at"] else "open"
 
 
 def _lock_business(db_session, business_id) -> Business:
@@ -133,19 +209,36 @@ def create_account(db_session, principal: Principal, values: dict, now: dt.datet
     if db_session.scalar(select(func.count()).select_from(Account).where(
             Account.business_id == principal.business_id, Account.account_number == number)):
         raise Conflict("Duplicate account number.", field="accountNumber")
-    account = Account(business_id=principal.business_id, account_number=number, created_at=now, updated_at=now,
-                      tags=[], custom_fields={}, inconvenient_times=[])
+    related = Related(values)
+    account = Account(id=uuid.uuid4(), business_id=principal.business_id, account_number=number, created_at=now,
+                      updated_at=now, tags=[], custom_fields={}, inconvenient_times=[])
     for attribute, value in values.items():
         if value is not None:
             setattr(account, attribute, value)
     if account.timezone:
         account.timezone_source = source
     derive_timezone(account)
+    extra = {}
+    if related.attorney:
+        account.attorney_encrypted, details = related.seal_attorney(account.id, None, now)
+        if details:
+            extra["attorney"] = details
+    if related.workplace:
+        account.workplace_objection = extra["workplace_objection"] = related.workplace_value(None)
+    disputes = _dispute_rows(principal, account.business_id, account.id, related, account.validation_period_end,
+                             now, source)
+    summary: dict = {}
+    _dispute_summary(summary, disputes)
+    for attribute, value in summary.items():
+        setattr(account, attribute, value)
     db_session.add(account)
     db_session.flush()
+    if disputes:
+        db_session.add_all(DebtDispute(**row) for row in disputes)
+        extra["disputes"] = [_dispute_audit(row) for row in disputes]
     _record_consents(db_session, principal, account, values, now)
     _audit(db_session, "account_created", principal, account,
-           _changes({}, {k: v for k, v in values.items() if v is not None}), now, ip, user_agent)
+           _changes({}, {**{k: v for k, v in values.items() if v is not None}, **extra}), now, ip, user_agent)
     webhooks.emit(db_session, account.business_id, "account.created", account_json(account), now)
     return account
 
@@ -162,6 +255,11 @@ def allocate_numbers(db_session, business_id, count: int) -> list[str]:
             Account.business_id == business_id, one_of(db_session, Account.account_number, candidates))))
         numbers.extend(n for n in candidates if n not in taken)
     return numbers
+
+
+_REQUIRED_COLUMNS = frozenset(column.key for column in Account.__table__.columns
+                              if not column.nullable and column.default is not None and column.default.is_scalar)
+"""Flags that cannot be emptied by an update (null would break the NOT NULL column)."""
 
 
 def _column_defaults() -> dict:
@@ -181,9 +279,17 @@ def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.
     business_id = principal.business_id
     numbers = iter(allocate_numbers(db_session, business_id, sum(1 for r in rows if not r.get("account_number"))))
     defaults = _column_defaults()
+    rows = [dict(r) for r in rows]
+    related_rows = [Related(r) for r in rows]
     keys = set(defaults) | {k for r in rows for k in r} | {f"{c}_consent_date" for c in ("sms", "email", "whatsapp")}
-    accounts, consents, entries = [], [], []
-    for values in rows:
+    if any(r.attorney for r in related_rows):
+        keys.add("attorney_encrypted")
+    if any(r.workplace for r in related_rows):
+        keys.add("workplace_objection")
+    if any(r.disputes for r in related_rows):
+        keys.update({"disputed_at", "dispute_status"})
+    accounts, consents, entries, disputes = [], [], [], []
+    for values, related in zip(rows, related_rows):
         row = dict.fromkeys(keys)
         row.update(defaults)
         row.update({k: v for k, v in values.items() if v is not None})
@@ -191,6 +297,14 @@ def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.
                    account_number=values.get("account_number") or next(numbers),
                    tags=values.get("tags") or [], custom_fields=values.get("custom_fields") or {},
                    inconvenient_times=[])
+        if related.attorney:
+            row["attorney_encrypted"] = related.seal_attorney(row["id"], None, now)[0]
+        if related.workplace:
+            row["workplace_objection"] = related.workplace_value(None)
+        found = _dispute_rows(principal, business_id, row["id"], related, row.get("validation_period_end"), now,
+                              source)
+        _dispute_summary(row, found)
+        disputes.extend(found)
         if row.get("timezone"):
             row["timezone_source"] = source
         else:
@@ -212,10 +326,13 @@ def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.
         entries.append({"action": "account_created", "resource_type": "account", "resource_id": row["id"],
                         "description": row["account_number"],
                         "meta": {"source": source, "import": str(reference) if reference else None,
-                                 "fields": _api_names(frozenset(k for k, v in values.items() if v is not None))}})
+                                 "fields": _api_names(frozenset(
+                                     [k for k, v in values.items() if v is not None] + related.names()))}})
     insert_many(db_session, Account, accounts)
     if consents:
         insert_many(db_session, ConsentEvent, consents)
+    if disputes:
+        insert_many(db_session, DebtDispute, disputes)
     audit.record_many(db_session, entries, now=now, principal=principal)
     webhooks.emit_many(db_session, business_id, "account.created", accounts, now,
                        data=lambda row: account_json(Account(**row)))
@@ -255,11 +372,34 @@ def update_account(db_session, principal: Principal, account: Account, values: d
         if number != account.account_number and db_session.scalar(select(func.count()).select_from(Account).where(
                 Account.business_id == account.business_id, Account.account_number == number)):
             raise Conflict("Duplicate account number.", field="accountNumber")
+    values = dict(values)
+    related = Related(values)
     for required in ("first_name", "last_name", "current_balance"):
         if required in values and values[required] is None:
             raise ValidationError(f"{required} cannot be empty.", field=required)
+    for attribute in _REQUIRED_COLUMNS & set(values):
+        if values[attribute] is None:
+            name = _api_name(attribute)
+            raise ValidationError(f"{name} cannot be empty.", field=name)
     check_agent(db_session, principal, values.get("assigned_agent_id"))
     before = {k: getattr(account, k) for k in values}
+    after = dict(values)
+    if related.attorney is not None:
+        try:
+            current = attorney_store.open_(account.id, account.attorney_encrypted)
+        except ValueError:
+            current = None
+        sealed, details = related.seal_attorney(account.id, current, now)
+        if details != current:
+            before["attorney"], after["attorney"] = current, details
+            account.attorney_encrypted = sealed
+    if related.workplace is not None:
+        before["workplace_objection"] = account.workplace_objection
+        after["workplace_objection"] = related.workplace_value(account.workplace_objection)
+        account.workplace_objection = after["workplace_objection"]
+    disputes = _update_disputes(db_session, principal, account, related, now)
+    if disputes:
+        before["disputes"], after["disputes"] = None, disputes
     for attribute, value in values.items():
         setattr(account, attribute, value)
     if "timezone" in values:
@@ -267,7 +407,7 @@ def update_account(db_session, principal: Principal, account: Account, values: d
     if {"timezone", "state", "zip", "phone", "phone_secondary"} & set(values):
         derive_timezone(account)
     account.updated_at = now
-    changes = _changes(before, values)
+    changes = _changes(before, after)
     _record_consents(db_session, principal, account,
                      {k: v for k, v in values.items() if k.endswith("_consent") and k in changes}, now)
     if changes:
@@ -275,6 +415,54 @@ def update_account(db_session, principal: Principal, account: Account, values: d
         webhooks.emit(db_session, account.business_id, "account.updated",
                       {**account_json(account), "changedFields": sorted(_api_name(k) for k in changes)}, now)
     return account
+
+
+def _update_disputes(db_session, principal: Principal, account: Account, related: Related, now: dt.datetime
+                     ) -> list[dict]:
+    """A reported date records a new dispute (or updates the one received then); an answered date alone answers
+    the latest open one of its kind. Returns what changed, for the audit row."""
+    changed = []
+    new_rows = _dispute_rows(principal, account.business_id, account.id, related, account.validation_period_end, now,
+                             "api")
+    existing = db_session.scalars(select(DebtDispute).where(
+        DebtDispute.business_id == account.business_id, DebtDispute.account_id == account.id)).all() \
+        if related.disputes else []
+    for row in new_rows:
+        same = next((d for d in existing if d.kind == row["kind"] and d.received_at == row["received_at"]), None)
+        if same is None:
+            dispute = DebtDispute(**row)
+            db_session.add(dispute)
+            existing.append(dispute)
+        else:
+            for name in ("written", "portion", "answered_at"):
+                if row[name] is not None and getattr(same, name) != row[name]:
+                    setattr(same, name, row[name])
+        changed.append(_dispute_audit(row))
+    for group, values in related.disputes.items():
+        answered = values.get("answered_at")
+        kind = "dispute" if group == "dispute" else "original_creditor"
+        if answered is None or values.get("received_at") is not None:
+            continue
+        open_rows = [d for d in existing if d.kind == kind and d.answered_at is None]
+        if not open_rows:
+            raise ValidationError(f"No open {kind.replace('_', '-')} request to mark answered.",
+                                  field="disputeAnsweredDate" if kind == "dispute" else "originalCreditorAnsweredDate")
+        latest = max(open_rows, key=lambda d: d.received_at)
+        latest.answered_at = answered
+        changed.append({"kind": kind, "receivedAt": latest.received_at.isoformat(), "answeredAt": answered.isoformat()})
+    disputes = [d for d in existing if d.kind == "dispute"]
+    if changed and disputes:
+        latest = max(disputes, key=lambda d: d.received_at)
+        account.disputed_at = latest.received_at
+        account.dispute_status = "verified" if latest.answered_at else "open"
+    return changed
+
+
+def _dispute_audit(row: dict) -> dict:
+    return {"kind": row["kind"], "receivedAt": row["received_at"].isoformat(), "written": row["written"],
+            "withinValidationPeriod": row["within_vp"],
+            "portion": str(row["portion"]) if row["portion"] is not None else None,
+            "answeredAt": row["answered_at"].isoformat() if row["answered_at"] else None}
 
 
 def delete_account(db_session, principal: Principal, account: Account, now: dt.datetime, *, ip=None,
