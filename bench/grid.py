@@ -27,18 +27,19 @@ STATUSES = ["active"] * 64 + ["in_payment_plan"] * 14 + ["paid_in_full"] * 8 + [
     ["closed"] * 4 + ["payment_failed"] * 4
 TAGS = ["medical", "utility", "auto", "rent", "telecom", "high_priority", "hardship", "returning"]
 def _grid_indexes():
-    """The PostgreSQL-only indexes of migrations 0004 and 0006 (the baseline runs without them)."""
+    """The PostgreSQL-only grid indexes of migrations 0004, 0006 and 0008 (the baseline runs without them)."""
     import importlib.util
     from pathlib import Path
 
-    indexes = {}
-    for filename in ("0004_grid_indexes.py", "0006_status_tags_index.py"):
+    indexes, replaced = {}, set()
+    for filename in ("0004_grid_indexes.py", "0006_status_tags_index.py", "0008_grid_order_indexes.py"):
         path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / filename
         spec = importlib.util.spec_from_file_location(filename[:-3], path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         indexes.update({name: f"CREATE INDEX {name} {definition}" for name, definition in module.INDEXES.items()})
-    return indexes
+        replaced.update(getattr(module, "REPLACED", ()))
+    return {name: sql for name, sql in indexes.items() if name not in replaced}
 
 
 GRID_INDEXES = _grid_indexes()
@@ -117,8 +118,10 @@ def main() -> None:
         db.session.rollback()  # no open transaction may hold a lock while indexes are dropped and built
         queries = {
             f"partial name '{name}'": AccountQuery(search=name),
+            "common name 'smith'": AccountQuery(search="smith"),
             "status=legal + tag=hardship": AccountQuery(statuses=["legal"], tags=["hardship"]),
             "sort by balance desc": AccountQuery(sort_by="balance", sort_order="desc"),
+            "newest first (the default)": AccountQuery(),
         }
 
         def page(query):
@@ -144,11 +147,11 @@ def main() -> None:
             for sql in GRID_INDEXES.values():
                 conn.execute(text(sql))
             conn.execute(text("ANALYZE accounts"))
-        report("with the grid indexes (migrations 0004 and 0006)")
-        from app.services.accounts.search import build
+        report("with the grid indexes (migrations 0004, 0006 and 0008)")
+        from app.services.accounts.search import build, page_of
 
         for label, query in queries.items():
-            stmt = build(principal, query).order_by(text("created_at DESC")).limit(20)
+            stmt = page_of(build(principal, query), query, page=1, limit=20)
             compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
             plan = db.session.execute(text(f"EXPLAIN {compiled}")).scalars().all()
             print(f"\nEXPLAIN {label}:\n  " + "\n  ".join(plan[:12]))

@@ -14,6 +14,10 @@ from app.models.types import JSONType, Money
 ACCOUNT_STATUSES = ("active", "in_payment_plan", "payment_failed", "paid_in_full", "disputed", "legal", "closed")
 LANGUAGES = ("en", "es")
 CONTACT_METHODS = ("sms", "email", "whatsapp")
+EMAIL_PROVENANCES = ("consumer_emailed", "consumer_consent", "creditor_notice", "prior_collector", "other")
+"""How the address was obtained (Reg F 1006.6(d)(4)); "other" is outside the safe harbor (CONSENT-3)."""
+PHONE_TYPES = ("cell", "landline", "work", "unknown")
+CEASE_TYPES = ("cease", "refuse_to_pay")
 
 
 class Account(UUIDPk, BusinessOwned, Timestamps, SoftDelete, Base):
@@ -21,7 +25,7 @@ class Account(UUIDPk, BusinessOwned, Timestamps, SoftDelete, Base):
     __table_args__ = (
         UniqueConstraint("business_id", "account_number"),
         Index("ix_accounts_business_id_status", "business_id", "status"),
-        Index("ix_accounts_business_id_created_at", "business_id", "created_at"),
+        Index("ix_accounts_business_id_created_at_id", "business_id", "created_at", "id"),
         Index("ix_accounts_tags_gin", "tags", postgresql_using="gin"),
     )
 
@@ -86,13 +90,60 @@ class Account(UUIDPk, BusinessOwned, Timestamps, SoftDelete, Base):
     cease_received_at: Mapped[dt.datetime | None]
     cease_candidate_at: Mapped[dt.datetime | None]
     attorney_pending: Mapped[bool] = mapped_column(default=False)
-    # AES-GCM ciphertext of {name, address, email, phone, knownAt, consentedDirect}.
+    # AES-GCM ciphertext of {name, address, email, phone, knownAt} (app/services/accounts/attorney.py).
     attorney_encrypted: Mapped[str | None] = mapped_column(Text)
     dispute_status: Mapped[str | None] = mapped_column(String(20))  # open, verified, resolved
     disputed_at: Mapped[dt.datetime | None]
     workplace_objection: Mapped[dict | None] = mapped_column(JSONType)
     inconvenient_times: Mapped[list] = mapped_column(JSONType, default=list)
     stated_timezone_at: Mapped[dt.datetime | None]
+
+    # Per-address facts (CONSENT-3/4, WORK-1, STATE-NY-1, TP-2); consents themselves are ConsentEvent rows.
+    email_provenance: Mapped[str | None] = mapped_column(String(30))  # EMAIL_PROVENANCES
+    email_is_work: Mapped[bool] = mapped_column(default=False)
+    employer_domain: Mapped[str | None] = mapped_column(String(255))
+    phone_type: Mapped[str | None] = mapped_column(String(20))  # PHONE_TYPES; absent = unknown
+    phone_secondary_type: Mapped[str | None] = mapped_column(String(20))
+    phone_rnd_checked_at: Mapped[dt.datetime | None]  # reassigned-numbers check said "not reassigned"
+    phone_secondary_rnd_checked_at: Mapped[dt.datetime | None]
+    # Addresses (normalized) after a wrong-party signal, and addresses the debtor proved in the portal.
+    unverified_addresses: Mapped[list | None] = mapped_column(JSONType, default=list)
+    authenticated_addresses: Mapped[list | None] = mapped_column(JSONType, default=list)
+
+    # ACCT-2: the estate's authorized person (phone or email) when the debtor is deceased.
+    representative_address: Mapped[str | None] = mapped_column(String(255))
+    current_creditor: Mapped[str | None] = mapped_column(String(255))
+    authorized_fees: Mapped[list | None] = mapped_column(JSONType, default=list)  # amounts as "12.50" (CONTENT-7)
+    past_credit_reporting_period: Mapped[bool] = mapped_column(default=False)  # TBD-2 (CA)
+
+    # CEASE-1/5: what the notice was and whether it names only this debt.
+    cease_type: Mapped[str | None] = mapped_column(String(20))  # cease, refuse_to_pay
+    cease_channel: Mapped[str | None] = mapped_column(String(20))
+    cease_written: Mapped[bool] = mapped_column(default=True)
+    cease_all_debts: Mapped[bool] = mapped_column(default=True)
+    # ATTY-1/3: the details stay in attorney_encrypted; these dates drive the exceptions.
+    attorney_pending_at: Mapped[dt.datetime | None]
+    attorney_consented_direct_at: Mapped[dt.datetime | None]
+    attorney_contacted_at: Mapped[dt.datetime | None]  # our last message to the attorney
+    attorney_responded_at: Mapped[dt.datetime | None]
+
+    # VALID-1..7 tracking, written by the message pipeline.
+    initial_had_validation: Mapped[bool] = mapped_column(default=False)
+    validation_method: Mapped[str | None] = mapped_column(String(20))  # email, mail, portal, sms_summary
+    spanish_offer_included: Mapped[bool] = mapped_column(default=False)
+    spanish_notice_requested_at: Mapped[dt.datetime | None]
+
+    # Consents that are not per address (creditor-supplied dates; the debtor's own are ConsentEvent rows).
+    esign_consent_at: Mapped[dt.datetime | None]
+    marketing_consent_at: Mapped[dt.datetime | None]
+    nyc: Mapped[bool | None]  # absent = derived from the ZIP's county
+    nyc_consent_at: Mapped[dt.datetime | None]
+
+    # PRIV-1/2.
+    ccpa_deleted_at: Mapped[dt.datetime | None]
+    ccpa_denied_reason: Mapped[str | None] = mapped_column(Text)
+    gdpr_scope: Mapped[bool] = mapped_column(default=False)
+    marketing_objection_at: Mapped[dt.datetime | None]
 
     assigned_agent = relationship("User", foreign_keys=[assigned_agent_id])
 

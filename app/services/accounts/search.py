@@ -140,12 +140,19 @@ def _has_tag(tag: str):
                   .where(text("value = :tag").bindparams(tag=tag)))
 
 
+def page_of(stmt, query: AccountQuery, *, page: int, limit: int):
+    """One page in the grid's order; the id breaks ties in the same direction, so (business, column, id) indexes
+    serve it without a sort."""
+    column = SORTS.get(query.sort_by, Account.created_at)
+    ascending = query.sort_order == "asc"
+    order = (column.asc(), Account.id.asc()) if ascending else (column.desc(), Account.id.desc())
+    return stmt.order_by(*order).offset((page - 1) * limit).limit(limit)
+
+
 def run(db_session, principal: Principal, query: AccountQuery, *, page: int, limit: int):
     """(rows, total, total_is_estimate): totals are exact up to 10,000 matches."""
     stmt = build(principal, query)
-    column = SORTS.get(query.sort_by, Account.created_at)
-    order = column.asc() if query.sort_order == "asc" else column.desc()
-    rows = db_session.scalars(stmt.order_by(order, Account.id).offset((page - 1) * limit).limit(limit)).all()
+    rows = db_session.scalars(page_of(stmt, query, page=page, limit=limit)).all()
     capped = _capped_count(db_session, stmt)
     if capped is not None and capped <= EXACT_TOTAL_LIMIT:
         return rows, capped, False
