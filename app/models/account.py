@@ -97,6 +97,8 @@ class Account(UUIDPk, BusinessOwned, Timestamps, SoftDelete, Base):
     workplace_objection: Mapped[dict | None] = mapped_column(JSONType)
     inconvenient_times: Mapped[list] = mapped_column(JSONType, default=list)
     stated_timezone_at: Mapped[dt.datetime | None]
+    # The import batch that created this file: its one audit row names every account of the batch.
+    import_batch_id: Mapped[uuid.UUID | None]
 
     # Per-address facts (CONSENT-3/4, WORK-1, STATE-NY-1, TP-2); consents themselves are ConsentEvent rows.
     email_provenance: Mapped[str | None] = mapped_column(String(30))  # EMAIL_PROVENANCES

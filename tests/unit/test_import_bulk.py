@@ -2,6 +2,7 @@
 account on an intact chain, webhooks), repeated numbers, a concurrent writer, and the fast phone path."""
 import json
 import random
+import uuid
 
 import phonenumbers
 from hypothesis import given, settings
@@ -125,3 +126,22 @@ def test_the_fast_phone_path_agrees_on_real_area_codes():
             parsed = _parse_phone(text)
             expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if parsed else None
             assert normalize_e164(text) == expected, text
+
+
+def test_an_import_batch_writes_one_audit_row_that_each_account_file_shows():
+    from app.services.accounts.file import audit_trail
+
+    business = gen_business()
+    principal = _principal(business)
+    reference = uuid.uuid4()
+    importer.import_rows(db.session, principal, HEADER, _rows("F-1", "F-2", "F-3"), get_clock().now(),
+                         reference=reference)
+    db.session.commit()
+    batch = db.session.scalars(select(AuditLog).where(AuditLog.action == "accounts_created")).one()
+    accounts = db.session.scalars(select(Account).order_by(Account.account_number)).all()
+    assert batch.meta["import"] == str(reference) and batch.description == "3 accounts"
+    assert batch.meta["accounts"] == [[str(a.id), a.account_number] for a in accounts]
+    assert _count(AuditLog, action="account_created") == 0
+    assert {a.import_batch_id for a in accounts} == {batch.resource_id}
+    assert [row.id for row in audit_trail(db.session, accounts[1])] == [batch.id]
+    assert audit.verify(db.session, business.id) == []

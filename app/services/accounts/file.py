@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.models import Account, AccountNote, AuditLog, ConsentEvent, DoNotContact, OptOutEvent, User
 from app.services.compliance.hours import allowed_at, effective_zones, next_allowed
@@ -74,7 +74,10 @@ def compliance_records(db_session, account: Account) -> dict:
 
 
 def audit_trail(db_session, account: Account, limit: int = 100):
-    return db_session.scalars(select(AuditLog).where(AuditLog.business_id == account.business_id,
-                                                     AuditLog.resource_type == "account",
-                                                     AuditLog.resource_id == account.id)
+    """The file's own rows, and the row of the import batch that created it (one row names a batch's accounts)."""
+    own = and_(AuditLog.resource_type == "account", AuditLog.resource_id == account.id)
+    if account.import_batch_id is not None:
+        own = or_(own, and_(AuditLog.resource_type == "account_import_batch",
+                            AuditLog.resource_id == account.import_batch_id))
+    return db_session.scalars(select(AuditLog).where(AuditLog.business_id == account.business_id, own)
                               .order_by(AuditLog.seq.desc()).limit(limit)).all()

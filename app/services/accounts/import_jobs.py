@@ -8,7 +8,6 @@ import gc
 import io
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -73,12 +72,6 @@ def _reader(text: str):
 
 
 _header = importer.read_header
-
-
-def _skip_header(text: str):
-    reader = _reader(text)
-    _header(reader)
-    return reader
 
 
 def _rows(reader):
@@ -354,41 +347,31 @@ def run_import(db_session, import_id, now: dt.datetime) -> AccountImport | None:
     account_import.finished_at = None
     db_session.commit()
 
-    source = account_import.source_text
-    reader = _reader(source)
+    reader = _reader(account_import.source_text)
     header = _header(reader)
     rows = _rows(reader)
     mapping, on_duplicate = account_import.column_mapping, account_import.on_duplicate
     position = start = 0
-    ahead = None  # (first row index, rows, future): the next batch, validated while this one is written
     collecting = gc.isenabled()
     gc.disable()  # a batch allocates many small objects and no cycles: collection passes would only cost time
     try:
-        with acting_as(principal), ThreadPoolExecutor(max_workers=1) as pool:
+        with acting_as(principal):
             while True:
                 account_import = _lock(db_session, import_id)
                 if account_import is None or account_import.status == "completed":
                     db_session.rollback()
                     return account_import
                 start = account_import.processed_rows
-                if ahead is not None and ahead[0] != start:  # another run got further: read from its position
-                    ahead, rows, position = None, _rows(_skip_header(source)), 0
-                if ahead is None:
-                    for _ in itertools.islice(rows, max(0, start - position)):
+                if start > position:  # resuming, or another run got further: skip what is already done
+                    for _ in itertools.islice(rows, start - position):
                         pass
-                    position = max(position, start)
-                    batch = list(itertools.islice(rows, BATCH_SIZE))
-                    position += len(batch)
-                    future = pool.submit(importer.prepare, header, batch, mapping, 2 + start)
-                else:
-                    _, batch, future = ahead
+                    position = start
+                batch = list(itertools.islice(rows, BATCH_SIZE))
+                position += len(batch)
                 if not batch:
                     break
-                upcoming = list(itertools.islice(rows, BATCH_SIZE))
-                position += len(upcoming)
-                ahead = (start + len(batch), upcoming,
-                         pool.submit(importer.prepare, header, upcoming, mapping, 2 + start + len(batch)))
-                result = importer.store(db_session, principal, future.result(), now, on_duplicate=on_duplicate,
+                prepared = importer.prepare(header, batch, mapping, 2 + start)
+                result = importer.store(db_session, principal, prepared, now, on_duplicate=on_duplicate,
                                         reference=account_import.id)
                 account_import.processed_rows = start + len(batch)
                 account_import.imported += result.imported

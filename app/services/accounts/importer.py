@@ -126,7 +126,7 @@ class Prepared:
 
 def prepare(header: list[str], rows: list[list[str]], mapping: dict[int, str] | None = None,
             first_row: int = 2) -> Prepared:
-    """Validate a batch without touching the database (so a job can prepare the next batch while it writes)."""
+    """Validate a batch without touching the database."""
     mapping = mapping or auto_mapping(header)
     missing = [name for name in account_fields.REQUIRED_ON_CREATE if name not in mapping.values()]
     if missing:

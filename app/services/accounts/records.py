@@ -282,6 +282,8 @@ def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.
     rows = [dict(r) for r in rows]
     related_rows = [Related(r) for r in rows]
     keys = set(defaults) | {k for r in rows for k in r} | {f"{c}_consent_date" for c in ("sms", "email", "whatsapp")}
+    keys.add("import_batch_id")
+    batch_id = uuid.uuid4() if reference is not None else None
     if any(r.attorney for r in related_rows):
         keys.add("attorney_encrypted")
     if any(r.workplace for r in related_rows):
@@ -296,7 +298,7 @@ def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.
         row.update(id=uuid.uuid4(), business_id=business_id, created_at=now, updated_at=now,
                    account_number=values.get("account_number") or next(numbers),
                    tags=values.get("tags") or [], custom_fields=values.get("custom_fields") or {},
-                   inconvenient_times=[])
+                   inconvenient_times=[], import_batch_id=batch_id)
         if related.attorney:
             row["attorney_encrypted"] = related.seal_attorney(row["id"], None, now)[0]
         if related.workplace:
@@ -325,9 +327,14 @@ def insert_accounts(db_session, principal: Principal, rows: list[dict], now: dt.
         accounts.append(row)
         entries.append({"action": "account_created", "resource_type": "account", "resource_id": row["id"],
                         "description": row["account_number"],
-                        "meta": {"source": source, "import": str(reference) if reference else None,
-                                 "fields": _api_names(frozenset(
-                                     [k for k, v in values.items() if v is not None] + related.names()))}})
+                        "meta": {"source": source, "fields": _api_names(frozenset(
+                            [k for k, v in values.items() if v is not None] + related.names()))}})
+    if batch_id is not None:  # one audit row for an import batch, naming its accounts; each account points to it
+        entries = [{"action": "accounts_created", "resource_type": "account_import_batch", "resource_id": batch_id,
+                    "description": f"{len(accounts)} accounts",
+                    "meta": {"source": source, "import": str(reference),
+                             "fields": sorted({f for e in entries for f in e["meta"]["fields"]}),
+                             "accounts": [[str(row["id"]), row["account_number"]] for row in accounts]}}]
     insert_many(db_session, Account, accounts)
     if consents:
         insert_many(db_session, ConsentEvent, consents)
