@@ -90,6 +90,9 @@ def test_upload_preview_start_progress_and_errors(app, client, admin):
     assert db.session.scalars(select(Account.notes).where(Account.account_number == "WEB-3")).one() == "@SUM(1+1)"
     actions = db.session.scalars(select(AuditLog.action).where(AuditLog.resource_type == "account_import")).all()
     assert sorted(actions) == ["accounts_import_started", "accounts_imported"]
+    web3 = db.session.scalars(select(Account).where(Account.account_number == "WEB-3")).one()
+    trail = client.get(f"/accounts/{web3.id}?tab=audit").get_data(as_text=True)
+    assert "accounts created" in trail and "by a CSV import, with 2 accounts" in trail
 
     account_import = db.session.scalars(select(AccountImport)).one()
     account_import.errors = account_import.errors + [{"row": 9, "column": "notes", "error": "=HYPERLINK(\"x\")"}]
