@@ -14,7 +14,8 @@ def test_search_as_you_type_and_the_account_file(page, live_server):
     sign_in(page, live_server, MANAGER_EMAIL, MANAGER_SECRET)
     page.get_by_role("link", name="Accounts").first.click()
     page.wait_for_url("**/accounts/**")
-    expect(page.locator("#results-count")).to_contain_text("200 accounts")
+    expect(page.locator("#results-count")).to_contain_text(re.compile(r"\d{3} accounts"))
+    everyone = page.locator("#results-count").inner_text().split(" · ")[0]
     check_accessibility(page, "accounts-1280")
     screenshot(page, "accounts-1280")
 
@@ -23,7 +24,7 @@ def test_search_as_you_type_and_the_account_file(page, live_server):
     last_name = name.split()[-1]
     page.get_by_label("Search", exact=True).press_sequentially(last_name[:4], delay=60)
     expect(page).to_have_url(re.compile(r"search=" + re.escape(last_name[:4])))
-    expect(page.locator("#results-count")).not_to_contain_text("200 accounts")
+    expect(page.locator("#results-count")).not_to_contain_text(everyone)
     for cell in page.locator("table.accounts-table tbody tr td[data-label=Name]").all_inner_texts():
         assert last_name[:4].lower() in cell.lower()
 
