@@ -59,3 +59,27 @@ def test_xlsx_holds_the_rows_and_refuses_more_than_a_sheet_can(client, clock, mo
     monkeypatch.setattr(export, "XLSX_MAX_ROWS", 2)
     too_many = client.get("/api/v1/accounts/export?format=xlsx")
     assert too_many.status_code == 400 and too_many.get_json()["error"]["field"] == "format"
+
+
+def test_bulk_export_of_ticked_rows_and_of_everything_matching(client, clock):
+    business = gen_business()
+    a = gen_account(business, last_name="Lopez", account_number="T-1")
+    gen_account(business, last_name="Lopez", account_number="T-2")
+    c = gen_account(business, last_name="Brown", account_number="T-3")
+    other = gen_account(gen_business(), last_name="Lopez", account_number="T-9")
+    sign_in(client, gen_user(business, "manager"), clock)
+    ticked = client.post("/accounts/bulk", data={"action": "export", "scope": "selected",
+                                                 "ids": [str(a.id), str(c.id), str(other.id)]})
+    rows = list(csv.reader(io.StringIO(ticked.get_data(as_text=True))))
+    assert ticked.mimetype == "text/csv" and sorted(r[0] for r in rows[1:]) == ["T-1", "T-3"]
+    matching = client.post("/accounts/bulk", data={"action": "export", "scope": "all", "f_search": "lopez"})
+    assert sorted(r[0] for r in list(csv.reader(io.StringIO(matching.get_data(as_text=True))))[1:]) == ["T-1", "T-2"]
+    nothing = client.post("/accounts/bulk", data={"action": "export", "scope": "selected"})
+    assert nothing.status_code == 302
+
+
+def test_agents_cannot_bulk_export(client, clock):
+    business = gen_business()
+    a = gen_account(business, last_name="Lopez")
+    sign_in(client, gen_user(business, "agent"), clock)
+    assert client.post("/accounts/bulk", data={"action": "export", "ids": [str(a.id)]}).status_code == 403

@@ -120,6 +120,8 @@ def bulk():
         abort(403)
     form = request.form
     filters = {k[2:]: v for k, v in form.items() if k.startswith("f_") and v}
+    if form.get("action") == "export":
+        return _bulk_export(filters, None if form.get("scope") == "all" else form.getlist("ids"))
     try:
         query = query_from_mapping(filters)
         result = bulk_service.apply(db.session, g.principal, form.get("action", ""), form.get("value"),
@@ -137,6 +139,33 @@ def bulk():
             message += f", {len(result['errors'])} refused ({result['errors'][0]['accountNumber']}: {result['errors'][0]['error']})"
         flash(message + ".", "success" if not result["errors"] else "error")
     return redirect(url_for("accounts.index", **filters))
+
+
+def _bulk_export(filters: dict, ids: list[str] | None):
+    """CSV of the ticked rows (or of everything matching), streamed like the API export."""
+    import datetime as dt
+
+    from flask import Response, stream_with_context
+
+    if not permissions.can(g.principal.role, "accounts.export"):
+        abort(403)
+    try:
+        query = query_from_mapping(filters)
+        if ids is not None:
+            ids = export.parse_ids(ids)
+            if not ids:
+                raise DomainError("Tick accounts from the list to export them.")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.index", **filters))
+    audit.record(db.session, "accounts_exported", principal=g.principal, now=get_clock().now(),
+                 resource_type="account", description="csv",
+                 meta={"filters": filters, "ticked": len(ids) if ids is not None else None})
+    db.session.commit()
+
+    stream = export.csv_stream(db.session, g.principal, query, ids=ids)
+    return Response(stream_with_context(stream), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=accounts-{dt.date.today().isoformat()}.csv"})
 
 
 @bp.route("/new", methods=["GET", "POST"])
