@@ -132,6 +132,7 @@ class Config:
     API_RATE_LIMIT: str = "100 per minute"
     PUBLIC_RATE_LIMIT: str = "20 per minute"
     LOGIN_RATE_LIMIT: str = "5 per 15 minutes"
+    MFA_RATE_LIMIT: str = "10 per 15 minutes"  # wrong second-factor codes, per address and per account
     PASSWORD_RESET_RATE_LIMIT: str = "3 per hour"
     EMBEDDED_WORKER: bool = True
     # Share Socket.IO rooms across processes through Redis (tests use the in-process test client instead).

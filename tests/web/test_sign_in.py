@@ -3,7 +3,7 @@ import pyotp
 
 from app.extensions import db
 from app.models import UserSession
-from tests.factories import gen_business, gen_user
+from tests.factories import PASSWORD, gen_business, gen_user
 from tests.web.auth_helpers import sign_in
 
 
@@ -115,3 +115,20 @@ def test_debtor_logins_are_turned_away_from_the_staff_pages(client):
     response = client.post("/login", data={"email": user.email, "password": "Correct-Horse-Battery-42"})
     assert response.status_code == 403 and b"agency staff" in response.data
     assert client.get("/dashboard").status_code == 302
+
+
+def test_only_wrong_codes_count_toward_the_mfa_limit_per_address_and_per_account(client, clock):
+    """An office behind one address signs in all morning; code guessing stops at 10 per address and per account."""
+    business = gen_business()
+    for _ in range(12):
+        sign_in(client, gen_user(business, "agent"), clock)
+        client.post("/logout")
+    target = gen_user(business, "agent")
+
+    def wrong_code(address):
+        client.post("/login", data={"email": target.email, "password": PASSWORD},
+                    environ_base={"REMOTE_ADDR": address})
+        return client.post("/login/mfa", data={"code": "000000"}, environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [wrong_code(f"198.51.100.{n}") for n in range(10)] == [401] * 10
+    assert wrong_code("198.51.100.77") == 429, "the account's own limit holds across addresses"

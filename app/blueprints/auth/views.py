@@ -27,6 +27,20 @@ def _failed(response) -> bool:
     return bool(g.get("login_failed"))
 
 
+def _mfa_limit() -> str:
+    return current_app.config["MFA_RATE_LIMIT"]
+
+
+def _code_rejected(response) -> bool:
+    """Only wrong codes count: an office signing in each morning from one address must not lock itself out."""
+    return response.status_code in (400, 401)
+
+
+def _pending_user_key() -> str:
+    """Wrong codes are limited per account too, whatever address they come from (TOTP guessing)."""
+    return "mfa-user:" + str((session.get(PENDING_KEY) or {}).get("user_id"))
+
+
 def _form_email_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
@@ -92,7 +106,9 @@ def login():
 
 
 @bp.route("/login/mfa", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=lambda: f"mfa-ip:{request.remote_addr}")
+@limiter.limit(_mfa_limit, methods=["POST"], key_func=lambda: f"mfa-ip:{request.remote_addr}",
+               deduct_when=_code_rejected)
+@limiter.limit(_mfa_limit, methods=["POST"], key_func=_pending_user_key, deduct_when=_code_rejected)
 def mfa():
     """Step 2: the TOTP code (or a recovery code)."""
     now = get_clock().now()
@@ -118,7 +134,9 @@ def mfa():
 
 
 @bp.route("/mfa/setup", methods=["GET", "POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=lambda: f"mfa-ip:{request.remote_addr}")
+@limiter.limit(_mfa_limit, methods=["POST"], key_func=lambda: f"mfa-ip:{request.remote_addr}",
+               deduct_when=_code_rejected)
+@limiter.limit(_mfa_limit, methods=["POST"], key_func=_pending_user_key, deduct_when=_code_rejected)
 def mfa_setup():
     """First sign-in of a business user: scan the QR code (or type the secret) and confirm one code."""
     now = get_clock().now()
