@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.accounts import bp as accounts_bp
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.compliance import bp as compliance_bp
     from app.blueprints.dashboard import bp as dashboard_bp
     from app.blueprints.health import bp as health_bp
     from app.blueprints.imports import bp as imports_bp
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(compliance_bp)
 
 
 def _register_cli(app: Flask) -> None:

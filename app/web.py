@@ -7,6 +7,7 @@ from flask import Flask, current_app, g, session, url_for
 from flask_login import current_user
 
 from app.extensions import db, login_manager
+from app.services.auth import permissions
 from app.services.clock import get_clock
 from app.services.tenancy import Principal, reset_principal, set_principal
 
@@ -18,8 +19,11 @@ NAV = (
     ("Conversations", "inbox.index", "chat"),
     ("Campaigns", "campaigns.index", "megaphone"),
     ("Analytics", "analytics.index", "chart"),
+    ("Compliance", "compliance.index", "lock"),
     ("Settings", "settings.index", "gear"),
 )
+NAV_PERMISSIONS = {"compliance.index": "audit.view"}
+"""Entries only some roles may open (the permission matrix action); the rest are for every signed-in user."""
 
 
 class SignedInUser:
@@ -72,6 +76,8 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _shell_context():
         available = set(app.view_functions)
-        nav = [(label, url_for(endpoint), icon, endpoint) for label, endpoint, icon in NAV if endpoint in available]
+        role = g.principal.role if g.get("principal") is not None else None
+        nav = [(label, url_for(endpoint), icon, endpoint) for label, endpoint, icon in NAV if endpoint in available
+               and (endpoint not in NAV_PERMISSIONS or (role and permissions.can(role, NAV_PERMISSIONS[endpoint])))]
         return {"nav_items": nav, "idle_minutes": app.config["SESSION_IDLE_MINUTES"],
                 "sandbox_mode": app.config["CONFIG_OBJECT"].sandbox}

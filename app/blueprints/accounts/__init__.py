@@ -5,3 +5,4 @@ bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 from app.blueprints.accounts import views  # noqa: E402,F401
 from app.blueprints.accounts import documents  # noqa: E402,F401
+from app.blueprints.accounts import compliance  # noqa: E402,F401
