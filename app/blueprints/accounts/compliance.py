@@ -19,9 +19,7 @@ from app.blueprints.access import page_permission
 from app.blueprints.accounts import bp
 from app.blueprints.compliance import account_forms as forms
 from app.extensions import db
-from app.models import User
-from app.services.accounts import file as account_file, records
-from app.services.auth import permissions
+from app.services.accounts import records
 from app.services.clock import get_clock
 from app.services.compliance import account_records, contact_check
 from app.services.errors import ValidationError
@@ -465,15 +463,6 @@ def _saved(account, anchor: str, message: str):
 
 
 def _account_page(account):
-    """The account page on its Compliance tab, as accounts.show renders it (used to show a plain post's errors)."""
-    now = get_clock().now()
-    return render_template(
-        "accounts/show.html", account=account, tab="compliance", now=now,
-        clock=account_file.contact_clock(account, now),
-        days_past_due=account_file.days_past_due(account, now.date()),
-        notes=account_file.notes(db.session, account), compliance=account_file.compliance_records(db.session, account),
-        trail=account_file.audit_trail(db.session, account) if permissions.can(g.principal.role, "audit.view")
-        else None,
-        can_edit=permissions.scope(g.principal.role, "accounts.write") == "all",
-        assigned=db.session.get(User, account.assigned_agent_id) if account.assigned_agent_id else None,
-        documents=None)
+    from app.blueprints.accounts.views import account_page
+
+    return account_page(account, "compliance", get_clock().now())

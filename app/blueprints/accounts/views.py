@@ -198,12 +198,15 @@ def show(account_id):
     audit.record(db.session, "account_viewed", principal=g.principal, now=now, resource_type="account",
                  resource_id=account.id, description=account.account_number, **_client())
     db.session.commit()
-    tab = request.args.get("tab", "overview")
+    return account_page(account, request.args.get("tab", "overview"), now)
+
+
+def account_page(account, tab: str, now):
+    """The account file on one of its tabs (also re-rendered with a compliance form's errors)."""
     return render_template("accounts/show.html", account=account, tab=tab, now=now,
                            clock=account_file.contact_clock(account, now),
                            days_past_due=account_file.days_past_due(account, now.date()),
                            notes=account_file.notes(db.session, account),
-                           compliance=account_file.compliance_records(db.session, account),
                            trail=account_file.audit_trail(db.session, account) if permissions.can(
                                g.principal.role, "audit.view") else None,
                            can_edit=permissions.scope(g.principal.role, "accounts.write") == "all",

@@ -150,10 +150,3 @@ def compliance_save():
     flash("Compliance settings saved.", "success")  # the service audits what changed
     return redirect(url_for("settings.compliance"))
 
-
-@bp.context_processor
-def _compliance_link():
-    """The settings menu links here for the roles that may open the page."""
-    principal = g.get("principal")
-    allowed = principal is not None and permissions.can(principal.role, "settings.manage")
-    return {"compliance_settings_url": url_for("settings.compliance") if allowed else None}

@@ -10,6 +10,8 @@ SECTIONS = (
     ("Team", "settings.team", "users.manage", "Invite people, change roles, deactivate accounts."),
     ("API keys", "settings.api_keys", "settings.manage", "Keys for integrations, shown once and revocable."),
     ("Webhooks", "settings.webhooks", "settings.manage", "Signed JSON to your systems when accounts change."),
+    ("Compliance", "settings.compliance", "settings.manage",
+     "Narrower contact caps and hours, safe-harbor switches, dispute address and licence numbers."),
     ("Audit log", "settings.audit_log", "audit.view", "Who did what, when and from where; export to CSV."),
 )
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 
-from app.models import Account, AccountNote, AuditLog, ConsentEvent, DoNotContact, OptOutEvent, User
+from app.models import Account, AccountNote, AuditLog, User
 from app.services.compliance.hours import allowed_at, effective_zones, next_allowed
 from app.services.errors import Forbidden, ValidationError
 from app.services.tenancy import Principal
@@ -60,17 +60,6 @@ def notes(db_session, account: Account):
     return db_session.execute(select(AccountNote, User).outerjoin(User, User.id == AccountNote.author_id)
                               .where(AccountNote.account_id == account.id)
                               .order_by(AccountNote.created_at.desc())).all()
-
-
-def compliance_records(db_session, account: Account) -> dict:
-    return {
-        "consents": db_session.scalars(select(ConsentEvent).where(ConsentEvent.account_id == account.id)
-                                       .order_by(ConsentEvent.occurred_at.desc())).all(),
-        "opt_outs": db_session.scalars(select(OptOutEvent).where(OptOutEvent.account_id == account.id)
-                                       .order_by(OptOutEvent.effective_at.desc())).all(),
-        "dnc": db_session.scalars(select(DoNotContact).where(DoNotContact.account_id == account.id,
-                                                             DoNotContact.removed_at.is_(None))).all(),
-    }
 
 
 def audit_trail(db_session, account: Account, limit: int = 100):
