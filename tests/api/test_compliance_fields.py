@@ -97,6 +97,16 @@ def test_create_accepts_every_compliance_field(client, admin, clock):
     assert "disputes" in audit.meta["fields"]
 
 
+def test_get_returns_the_stored_compliance_fields(client, admin):
+    business, headers = admin
+    created = client.post("/api/v1/accounts", json={**BODY, **COMPLIANCE}, headers=headers).get_json()["data"]
+    data = client.get(f"/api/v1/accounts/{created['id']}", headers=headers).get_json()["data"]
+    assert data["emailProvenance"] == "consumer_consent" and data["employerDomain"] == "acme.example"
+    assert data["nyc"] is True and data["nycConsentDate"].startswith("2026-10-01")
+    assert data["ccpaDeniedReason"] == "GLBA-covered data" and data["doNotWhatsapp"] is True
+    assert "attorneyName" not in data, "attorney details stay sealed in their own record"
+
+
 def test_patch_merges_attorney_details_and_answers_the_dispute(client, admin):
     business, headers = admin
     data = client.post("/api/v1/accounts", json={**BODY, "attorneyName": "Lee Law", "attorneyEmail": "lee@law.example",

@@ -1,4 +1,6 @@
 """The account as the API and outbound webhooks show it (camelCase, money as Decimal)."""
+import datetime as dt
+from functools import lru_cache
 
 
 def account_json(a, detail: bool = True) -> dict:
@@ -23,4 +25,16 @@ def account_json(a, detail: bool = True) -> dict:
         "itemizationDateType": a.itemization_date_type, "itemizationAmount": a.itemization_amount,
         "timeBarred": a.time_barred, "disputeStatus": a.dispute_status, "updatedAt": a.updated_at,
     })
+    for name, attribute in _plain_fields():  # the compliance fields the API and CSV accept (D-12), as stored
+        if name not in row:
+            value = getattr(a, attribute, None)
+            row[name] = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
     return row
+
+
+@lru_cache(maxsize=1)
+def _plain_fields() -> tuple[tuple[str, str], ...]:
+    """Writable fields stored in one column (attorney and dispute details live in their own records)."""
+    from app.services.accounts.fields import FIELDS
+
+    return tuple((name, attribute) for name, (attribute, _) in FIELDS.items() if ":" not in attribute)
