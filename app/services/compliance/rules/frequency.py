@@ -222,6 +222,12 @@ def _later(n: int, until, what: str, limit: int, width: str) -> Later | None:
     return Later(until, f"{n} {what} in {width} (cap {limit})")
 
 
+def _active(ctx, key: str) -> Ledger | None:
+    """This decision's ledger when the cap `key` applies to it, else None."""
+    led = ctx.__dict__.get("_frequency") or ledger(ctx)
+    return led if key in led.active else None
+
+
 def _capped(ctx, led: Ledger, t, bucket: str, width: dt.timedelta, key: str, default: int, what: str, label: str):
     limit = _limit(ctx, key, default)
     n, until = _cap(led.get(bucket), t, width, limit)
@@ -232,8 +238,8 @@ def _capped(ctx, led: Ledger, t, bucket: str, width: dt.timedelta, key: str, def
 @deferring("FREQ-2", STAGE)
 def freq_2(ctx, t):
     """Collector-initiated SMS: at most 3 per debtor (all numbers) in a rolling 168 h. PRD."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-2" not in led.active:
+    led = _active(ctx, "FREQ-2")
+    if led is None:
         return None
     return _capped(ctx, led, t, "sms", H168, "FREQ-2", 3, "SMS", "168 h")
 
@@ -241,8 +247,8 @@ def freq_2(ctx, t):
 @deferring("FREQ-3", STAGE)
 def freq_3(ctx, t):
     """Collector-initiated email: at most 5 per debtor in a rolling 168 h. PRD."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-3" not in led.active:
+    led = _active(ctx, "FREQ-3")
+    if led is None:
         return None
     return _capped(ctx, led, t, "email", H168, "FREQ-3", 5, "emails", "168 h")
 
@@ -250,8 +256,8 @@ def freq_3(ctx, t):
 @deferring("FREQ-4", STAGE)
 def freq_4(ctx, t):
     """Collector-initiated WhatsApp: at most 1 per debtor in a rolling 24 h (stricter than a calendar day). PRD."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-4" not in led.active:
+    led = _active(ctx, "FREQ-4")
+    if led is None:
         return None
     return _capped(ctx, led, t, "whatsapp", H24, "FREQ-4", 1, "WhatsApp messages", "24 h")
 
@@ -260,8 +266,8 @@ def freq_4(ctx, t):
 def freq_5(ctx, t):
     """All channels combined: at most 3 collector-initiated attempts per rolling 168 h (D-1; platform switch
     Policy.freq5_enabled). PRD."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-5" not in led.active:
+    led = _active(ctx, "FREQ-5")
+    if led is None:
         return None
     return _capped(ctx, led, t, "all", H168, "FREQ-5", 3, "attempts on all channels", "168 h")
 
@@ -271,8 +277,8 @@ def freq_5(ctx, t):
 def freq_7_channel(ctx, t):
     """Burst guard, off by default (D-11): at most 1 collector-initiated message per channel per 60 min.
     1006.14(a) + comment 14(a)-1 [V]; values = policy."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-7:60m" not in led.active:
+    led = _active(ctx, "FREQ-7:60m")
+    if led is None:
         return None
     return _capped(ctx, led, t, ctx.channel, H1, "FREQ-7:60m", 1, f"{ctx.channel} messages", "60 min")
 
@@ -281,8 +287,8 @@ def freq_7_channel(ctx, t):
 def freq_7_day(ctx, t):
     """Burst guard, off by default (D-11): at most 2 collector-initiated messages across channels per local day
     in every candidate zone. 1006.14(a) + comment 14(a)-1 [V]; values = policy."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-7:day" not in led.active:
+    led = _active(ctx, "FREQ-7:day")
+    if led is None:
         return None
     limit = _limit(ctx, "FREQ-7:day", 2)
     sent = led.get("all")
@@ -349,8 +355,8 @@ def freq_1(ctx, t):
     not connected to the dialed number (Call.connected false: busy, not in service; an unanswered call that rang
     counts), calls to the attorney. Texts, emails and chats are never counted here.
     1006.14(b)(1)-(2) [V]; (b)(3)(i)-(ii) [V], (iii) [U: unverified]."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "FREQ-1" not in led.active:
+    led = _active(ctx, "FREQ-1")
+    if led is None:
         return None
     placed, talks, requests = _call_facts(ctx)
     ts = t.timestamp()
@@ -383,8 +389,8 @@ def freq_1(ctx, t):
 
 # -- State caps ---------------------------------------------------------------------------------------------------
 def _ma(ctx, t):
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "STATE-MA" not in led.active:
+    led = _active(ctx, "STATE-MA")
+    if led is None:
         return None
     kind = ctx.phone.type if ctx.phone is not None else led.phone_types.get(ctx.address, "unknown")
     if kind in MA_OTHER_TYPES:
@@ -421,8 +427,8 @@ def _workplace(ctx) -> bool:
 def state_wa_1(ctx, t):
     """WA debtor: at most 3 collector-initiated communications per rolling 168 h in any form (all channels, calls
     included). RCW 19.16.250 via WA DFI consumer page [S]; statute subsection text [U: unverified]."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "STATE-WA-1" not in led.active:
+    led = _active(ctx, "STATE-WA-1")
+    if led is None:
         return None
     return _capped(ctx, led, t, "any", H168, "STATE-WA-1", 3, "communications", "168 h")
 
@@ -431,8 +437,8 @@ def state_wa_1(ctx, t):
 def state_wa_1_work(ctx, t):
     """WA debtor: at most 1 communication per week at the workplace (work phone, work email).
     RCW 19.16.250 via WA DFI consumer page [S]; statute subsection text [U: unverified]."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "STATE-WA-1:work" not in led.active:
+    led = _active(ctx, "STATE-WA-1:work")
+    if led is None:
         return None
     n, until = _cap(led.get("work"), t, H168, 1)
     return _later(n, until, "communications at the workplace", 1, "168 h")
@@ -442,8 +448,8 @@ def state_wa_1_work(ctx, t):
 def state_nyc_cap(ctx, t):
     """NYC consumer: the per-account frequency cap of the amended DCWP rules, as the configurable placeholder
     Policy.nyc_cap per rolling 7 days (D-9). [S: nyc.gov DCWP FAQ, Orrick]; cap numbers [U: unverified]."""
-    led = ctx.__dict__.get("_frequency") or ledger(ctx)
-    if "STATE-NYC-1" not in led.active:
+    led = _active(ctx, "STATE-NYC-1")
+    if led is None:
         return None
     cap = ctx.policy.nyc_cap
     n, until = _cap(led.get("any"), t, H168, cap)
