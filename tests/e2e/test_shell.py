@@ -67,7 +67,8 @@ def test_settings_pages_render_accessibly(page, live_server):
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, live_server, ADMIN_EMAIL, ADMIN_SECRET)
     for path, name in (("/settings/", "settings"), ("/settings/profile", "profile"),
-                       ("/settings/api-keys", "api-keys"), ("/settings/webhooks", "webhooks"), ("/settings/audit", "audit")):
+                       ("/settings/api-keys", "api-keys"), ("/settings/webhooks", "webhooks"), ("/settings/audit", "audit"),
+                       ("/settings/compliance", "settings-compliance")):
         page.goto(live_server + path)
         check_accessibility(page, name)
         screenshot(page, f"{name}-1280")
@@ -79,3 +80,7 @@ def test_settings_pages_render_accessibly(page, live_server):
     page.goto(live_server + "/settings/audit")
     check_accessibility(page, "audit-375")
     screenshot(page, "audit-375")
+    page.goto(live_server + "/settings/compliance")
+    check_accessibility(page, "settings-compliance-375")
+    screenshot(page, "settings-compliance-375")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
