@@ -9,7 +9,7 @@ import pyotp
 
 from app.extensions import db
 from app.models import AccountImport, DebtorKey, UserToken, WebhookDelivery, WebhookEndpoint
-from app.models import ComplianceDecision, DebtDispute, PlatformSetting
+from app.models import ComplianceDecision, DebtDispute, PlatformSetting, PortalLink, UnmatchedInbound, UsageCounter
 from app.models import (Account, AccountNote, ApiKey, AuditLog, Business, Campaign, ConsentEvent, Conversation,
                         DoNotContact, Document, IdempotencyKey, Message, Notification, OptOutEvent, Payment,
                         PaymentInstallment, PaymentPlan, SandboxMessage, SavedFilter, Template, User, UserSession,
@@ -112,6 +112,11 @@ def gen_business_rows(business: Business) -> dict[type, object]:
                                                kind="agent", purpose=f"collection-{_tag()}", outcome="allow", rules=[],
                                                record={"decision": "ALLOW"}, evaluated_at=NOW),
         DebtDispute: DebtDispute(business_id=b, account_id=account.id, received_at=NOW, note=f"dispute {_tag()}"),
+        UnmatchedInbound: UnmatchedInbound(business_id=b, channel="sms", from_address=f"+1646{_tag()[:7]}",
+                                           body="hello", provider="sandbox", external_id=f"SM{_tag()}",
+                                           received_at=NOW),
+        PortalLink: PortalLink(business_id=b, account_id=account.id, expires_at=NOW, channel=f"sms"),
+        UsageCounter: UsageCounter(business_id=b, period_start=dt.date(2026, 11, int(_tag()[:2], 16) % 28 + 1)),
     }
     for model, row in rows.items():
         if row not in db.session:

@@ -3,7 +3,7 @@ from app.models.base import Base
 from app.models.business import Business
 from app.models.user import ApiKey, User, UserSession
 from app.models.account import Account, AccountNote, Document, SavedFilter
-from app.models.conversation import Conversation, Message
+from app.models.conversation import Conversation, Message, UnmatchedInbound
 from app.models.payment import Payment, PaymentInstallment, PaymentPlan
 from app.models.campaign import Campaign
 from app.models.template import Template
@@ -15,11 +15,13 @@ from app.models.sandbox import SandboxMessage
 from app.models.identity import DebtorKey, UserToken
 from app.models.account_import import AccountImport
 from app.models.compliance import ComplianceDecision, DebtDispute, PlatformSetting
+from app.models.portal import PortalLink
+from app.models.usage import UsageCounter
 
 __all__ = [
     "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
     "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
     "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
     "Notification", "SandboxMessage", "UserToken", "DebtorKey", "AccountImport", "WebhookEndpoint", "WebhookDelivery",
-    "ComplianceDecision", "DebtDispute", "PlatformSetting",
+    "ComplianceDecision", "DebtDispute", "PlatformSetting", "UnmatchedInbound", "PortalLink", "UsageCounter",
 ]

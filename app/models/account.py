@@ -44,6 +44,9 @@ class Account(UUIDPk, BusinessOwned, Timestamps, SoftDelete, Base):
     country: Mapped[str] = mapped_column(String(50), default="US")
     # AES-GCM ciphertext (never searched): date of birth for the portal's identity check.
     date_of_birth_encrypted: Mapped[str | None] = mapped_column(Text)
+    # The portal's identity check: wrong answers in a row (any link of this account), and the lock they cause.
+    portal_failed_attempts: Mapped[int] = mapped_column(default=0)
+    portal_locked_until: Mapped[dt.datetime | None]
 
     account_number: Mapped[str] = mapped_column(String(100), index=True)
     original_creditor: Mapped[str | None] = mapped_column(String(255))

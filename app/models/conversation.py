@@ -13,6 +13,7 @@ from app.models.types import JSONType
 
 CHANNELS = ("sms", "whatsapp", "email", "web_chat")
 CONVERSATION_STATUSES = ("active", "escalated", "resolved", "closed")
+OPEN_STATUSES = ("active", "escalated")
 RESOLUTION_TYPES = ("paid", "payment_plan", "dispute", "cease", "wrong_number", "other")
 SENDER_TYPES = ("agent", "debtor", "ai", "system")
 MESSAGE_KINDS = ("agent", "ai", "campaign", "transactional", "system", "note", "inbound")
@@ -25,6 +26,10 @@ class Conversation(UUIDPk, BusinessOwned, Timestamps, Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_business_id_status_last_message_at", "business_id", "status", "last_message_at"),
+        # One open conversation per account and channel: two webhooks racing for a new debtor cannot make two.
+        Index("uq_conversations_account_id_channel_open", "account_id", "channel", unique=True,
+              sqlite_where=text("status IN ('active', 'escalated')"),
+              postgresql_where=text("status IN ('active', 'escalated')")),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -65,8 +70,9 @@ class Message(UUIDPk, BusinessOwned, Timestamps, Base):
         Index("ix_messages_delivery_status_next_attempt_at", "delivery_status", "next_attempt_at"),
     )
 
-    conversation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
-                                                       index=True)
+    # Null only for the one reply to an unknown sender, which belongs to no debtor's conversation.
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                              index=True)
     account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     sender_type: Mapped[str] = mapped_column(String(20))
     sender_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
@@ -87,6 +93,10 @@ class Message(UUIDPk, BusinessOwned, Timestamps, Base):
     scheduled_for: Mapped[dt.datetime | None] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime | None]
+    first_attempt_at: Mapped[dt.datetime | None]  # retries stop 24 h after this
+    claimed_at: Mapped[dt.datetime | None]  # when a worker moved it to `sending`
+    # Set when a row left in `sending` could not be matched at the provider: a person decides, nothing resends it.
+    review_reason: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[dt.datetime | None]
     delivered_at: Mapped[dt.datetime | None]
     read_at: Mapped[dt.datetime | None]
@@ -106,3 +116,27 @@ class Message(UUIDPk, BusinessOwned, Timestamps, Base):
                                                           index=True)
 
     conversation = relationship("Conversation", back_populates="messages")
+
+
+class UnmatchedInbound(UUIDPk, BusinessOwned, Base):
+    """A message from an address on no account of the business (the "unknown senders" list).
+
+    The sender gets one reply naming the business and nothing about a debt; staff may link it to an account."""
+
+    __tablename__ = "unmatched_inbound"
+    __table_args__ = (
+        Index("ix_unmatched_inbound_provider_external_id", "provider", "external_id", unique=True),
+        Index("ix_unmatched_inbound_business_id_received_at", "business_id", "received_at"),
+    )
+
+    channel: Mapped[str] = mapped_column(String(20))
+    from_address: Mapped[str] = mapped_column(String(255), index=True)
+    to_address: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text, default="")
+    provider: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(255))
+    reply_message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    received_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
