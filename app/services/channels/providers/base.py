@@ -29,6 +29,14 @@ class Envelope:
     status_callback: str | None = None  # Twilio: PUBLIC_URL/api/v1/webhooks/twilio/status?m=<message id>
     unsubscribe_url: str | None = None  # email: signed one-click link (List-Unsubscribe, RFC 8058)
     headers: dict = field(default_factory=dict)
+    attachments: tuple["Attachment", ...] = ()  # email only
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass(frozen=True)
