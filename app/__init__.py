@@ -106,7 +106,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.dashboard import bp as dashboard_bp
     from app.blueprints.health import bp as health_bp
     from app.blueprints.imports import bp as imports_bp
+    from app.blueprints.portal import bp as portal_bp
     from app.blueprints.settings import bp as settings_bp
+    from app.blueprints.webhooks import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -116,6 +118,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(compliance_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(portal_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""PRD 7.4 conversations."""

@@ -1,0 +1,1 @@
+"""Debtor portal pages."""
