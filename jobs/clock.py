@@ -38,8 +38,31 @@ def enqueue_due_webhooks(now) -> int:
     return len(ids)
 
 
+def release_due_messages(now) -> int:
+    """Deferred messages whose time came, retries whose backoff ran out and queued rows that lost their job go to the
+    deliver job (it claims each row, so a message enqueued twice is still sent once)."""
+    from flask import current_app
+
+    from app.services.channels import delivery
+
+    ids = delivery.due(db.session, now)
+    db.session.commit()
+    jobs = current_app.extensions["jobs"]
+    bucket = int(now.timestamp()) // 60
+    for message_id in ids:
+        jobs.enqueue_now("messages", "jobs.messages.deliver", str(message_id), job_id=f"deliver-{message_id}-{bucket}")
+    return len(ids)
+
+
+def reconcile_sending(now) -> dict:
+    """Rows a stopped worker left in `sending`: matched at the provider, requeued, or marked for review."""
+    from app.services.channels import delivery
+
+    return delivery.reconcile(db.session, now)
+
+
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
-SCANNERS = [purge_expired, enqueue_due_webhooks]
+SCANNERS = [purge_expired, enqueue_due_webhooks, reconcile_sending, release_due_messages]
 
 
 def tick(app) -> None:

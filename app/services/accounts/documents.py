@@ -183,6 +183,26 @@ def upload(db_session, storage: Storage, principal: Principal, account: Account,
     return document
 
 
+def store_inbound(db_session, storage: Storage, account: Account, *, filename: str | None, data: bytes,
+                  now: dt.datetime, message_id) -> Document | None:
+    """A debtor's attachment to an inbound message: kept as a document when its bytes are an allowed kind that agrees
+    with its name; anything else (HTML, executables, a mislabelled file) is refused and None returned."""
+    name = clean_filename(filename)
+    try:
+        kind = identify(name, data)
+    except ValidationError:
+        return None
+    key = new_key(account.business_id)
+    storage.put(key, data, kind.mime)
+    document = Document(id=uuid.uuid4(), business_id=account.business_id, account_id=account.id, filename=name,
+                        file_type=kind.name, file_size=len(data), mime_type=kind.mime, storage_path=key,
+                        sha256=hashlib.sha256(data).hexdigest(), document_type="correspondence",
+                        description=f"Sent by the debtor (message {message_id})", tags=["inbound"],
+                        created_at=now, updated_at=now)
+    db_session.add(document)
+    return document
+
+
 def list_documents(db_session, account: Account) -> list[tuple[Document, User | None]]:
     """The account's documents (newest first) with their uploaders."""
     return db_session.execute(

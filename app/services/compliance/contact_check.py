@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from app.models import Account
-from app.services.compliance import snippets
+from app.services.compliance import compose, snippets
 from app.services.compliance.decision import BLOCK, REQUIRE_CONTENT, SEVERITIES, Decision, Issue
 from app.services.compliance.facts import Attempt, Facts
 from app.services.compliance.gate import decide
@@ -23,8 +23,6 @@ from app.services.tenancy import Principal
 from app.services.timezones import US_FALLBACK_ZONES
 
 CHANNELS = (("sms", "SMS"), ("email", "Email"), ("whatsapp", "WhatsApp"))
-SNIPPET_ROUNDS = 3
-"""How often the standard message may take the snippets the gate asks for and be decided again."""
 ITEM_LABELS = {
     "collector_name": "the collector's name", "mini_miranda_initial": "the mini-Miranda",
     "debt_collector_disclosure": "the debt-collector disclosure", "validation_summary": "the debt summary and portal link",
@@ -117,21 +115,7 @@ def standard_message(attempt: Attempt, facts: Facts) -> tuple[Attempt, Decision,
     name = facts.debtor.first_name or "there"
     sender = facts.policy.dba or facts.policy.business_name or "us"
     attempt = replace(attempt, body=f"Hi {name}, this is {sender} with an update about your account.")
-    decision = decide(attempt, facts)
-    added: list[str] = []
-    for _ in range(SNIPPET_ROUNDS):
-        items = tuple(dict.fromkeys(item for i in decision.issues if i.severity == REQUIRE_CONTENT for item in i.items))
-        if not items:
-            break
-        extra = snippets.footer(items, facts, language=facts.debtor.preferred_language, channel=attempt.channel,
-                                provided_on=attempt.now.date())
-        if not extra or extra in attempt.body:
-            break
-        added.extend(i for i in items if i not in added and not snippets.missing_data(i, facts, attempt.now.date()))
-        attempt = replace(attempt, body=f"{attempt.body}\n{extra}", portal_link=attempt.portal_link or bool(
-            "validation_summary" in items and facts.policy.portal_url))
-        decision = decide(attempt, facts)
-    return attempt, decision, tuple(added)
+    return compose.complete(attempt, facts)
 
 
 def _ordered(issues) -> tuple[Issue, ...]:

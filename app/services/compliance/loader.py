@@ -4,7 +4,8 @@ attempt's business (another business's account, or a deleted one, is NotFound).
 Queries per load: 1 account + business + platform defaults, 2 conversations (last inbound per address),
 3 messages of the last 30 days with their latest stored decision, 4 opt-out events, 5 consent events,
 6 do-not-contact rows, 7 disputes, 8 plan and installment amounts, 9 payments; 10 only when the account is linked
-to a debtor user: the ceases on the debtor's other accounts. An attempt without an account reads 1, 4 and 6.
+to a debtor user: the ceases on the debtor's other accounts. An attempt without an account reads 1, 4, 6 and the unknown-senders list (what a reply to an unknown sender
+answers).
 
 Where each fact comes from (table.column, an event table, or a derivation):
 
@@ -99,7 +100,8 @@ from decimal import Decimal
 from sqlalchemy import and_, false, or_, select
 
 from app.models import (Account, Business, ComplianceDecision, ConsentEvent, Conversation, DebtDispute, DoNotContact,
-                        Message, OptOutEvent, Payment, PaymentInstallment, PaymentPlan, PlatformSetting)
+                        Message, OptOutEvent, Payment, PaymentInstallment, PaymentPlan, PlatformSetting,
+                        UnmatchedInbound)
 from app.services.accounts import attorney as attorney_store
 from app.services.compliance import settings as compliance_settings
 from app.services.compliance.decision import DEFER_HORIZON
@@ -150,7 +152,8 @@ class DbLoader:
             addresses = {destination} - {None}
             dnc_rows = self._dnc(business_id, None, addresses)
             debtor = Debtor(dnc_addresses=frozenset(_norm(r.value) for r in dnc_rows if r.kind != "account"))
-            history = History(optouts=self._optouts(business_id, None, addresses))
+            history = History(optouts=self._optouts(business_id, None, addresses),
+                              inbound=self._unmatched(business_id, destination, attempt.now))
             return Facts(debtor=debtor, policy=self._policy(business, platform), history=history)
 
         account, business, platform = self._account(business_id, _uuid(attempt.account_id))
@@ -179,6 +182,16 @@ class DbLoader:
         return Facts(debtor=debtor, policy=self._policy(business, platform), history=history)
 
     # -- queries ------------------------------------------------------------------------------------------------
+    def _unmatched(self, business_id, address: str | None, now: dt.datetime) -> tuple[Inbound, ...]:
+        """Messages from an address on no account (the unknown-senders list): what a reply to one answers."""
+        if not address:
+            return ()
+        rows = self.session.scalars(select(UnmatchedInbound).where(
+            UnmatchedInbound.business_id == business_id, UnmatchedInbound.from_address == address,
+            UnmatchedInbound.received_at >= now - HISTORY_WINDOW)).all()
+        return tuple(Inbound(id=str(r.id), channel=r.channel, received_at=r.received_at, body=r.body or "",
+                             address=address) for r in rows)
+
     def _account(self, business_id, account_id):
         platform = select(PlatformSetting.value).where(
             PlatformSetting.key == compliance_settings.PLATFORM_KEY).scalar_subquery()

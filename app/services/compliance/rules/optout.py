@@ -169,6 +169,8 @@ def standing(ctx) -> Standing:
             exception = "optin_confirm"
         elif purpose == "help_reply":
             exception = "help"
+        elif purpose == "cease_terminate":  # a stop request that is also a cease gets this one reply (D-17)
+            exception, detail = "cease_ack", "the acknowledgement of a cease request (CEASE-2(i), D-17)"
         elif purpose in LEGALLY_REQUIRED:
             exception, detail = "legal", f"{purpose} is required by law (OPT-5(b))"
         elif ctx.is_reply and ctx.inbound is not None:

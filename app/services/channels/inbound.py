@@ -1,0 +1,365 @@
+"""The one way in: every provider's inbound message, normalized, then
+dedupe -> business by our address -> account by the sender -> conversation -> store -> keywords -> route.
+
+Webhooks call receive() after verifying the provider's signature; the caller commits. A replay (same provider id)
+changes nothing. Keyword replies (the opt-out confirmation, START, HELP, a cease acknowledgement, the one reply to an
+unknown sender) go out through channels.send like every other message."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.models import (Account, Business, ConsentEvent, Conversation, Message, Notification, OptOutEvent,
+                        UnmatchedInbound, User)
+from app.services.channels import usage
+from app.services.channels.optouts import is_opted_out
+from app.services.channels.outbound import Outcome, open_conversation, send
+from app.services.compliance import inbound as classifier, inbound_records, snippets
+from app.services.compliance.keywords import normalize as normalize_keyword
+from app.services.compliance.loader import DbLoader
+from app.services.compliance.facts import Attempt
+from app.services.compliance.rules.stops import norm_address
+from app.services.tenancy import Principal
+
+log = logging.getLogger(__name__)
+ATTACHMENT_LIMIT = 5 * 1024 * 1024
+ESCALATING = frozenset({classifier.ATTORNEY, classifier.DISPUTE, classifier.ORIGINAL_CREDITOR,
+                        classifier.OPT_OUT_UNCERTAIN})
+"""Labels a person must see: the conversation is escalated to the inbox (the AI does not answer these)."""
+CEASE_ACK = {
+    "en": "{brand}: We received your request. We have stopped our efforts to collect this debt and will not contact "
+          "you about it again except as the law allows.",
+    "es": "{brand}: Recibimos su solicitud. Hemos dejado de intentar cobrar esta deuda y no volveremos a "
+          "contactarle al respecto, salvo lo que permita la ley.",
+}
+"""CEASE-2(i): the one acknowledgement after a cease request (D-17): no debt details beyond the statement itself."""
+UNKNOWN_SENDER_EMAIL = {
+    "en": "Thank you for your message to {brand}. We could not match this address to our records. To reach us, "
+          "contact {contact}.",
+    "es": "Gracias por su mensaje a {brand}. No pudimos relacionar esta dirección con nuestros registros. Para "
+          "comunicarse con nosotros, contacte a {contact}.",
+}
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    from_address: str
+    to_address: str
+    body: str
+    external_id: str
+    provider: str
+    subject: str | None = None
+    attachments: tuple[InboundAttachment, ...] = ()
+    received_at: dt.datetime | None = None
+
+
+@dataclass
+class Received:
+    message: Message | None = None
+    conversation: Conversation | None = None
+    account: Account | None = None
+    business: Business | None = None
+    duplicate: bool = False
+    unknown_sender: UnmatchedInbound | None = None
+    labels: frozenset = frozenset()
+    recorded: list[str] = field(default_factory=list)
+    replies: list[Outcome] = field(default_factory=list)
+
+
+def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
+    """Store and act on one inbound message (not committed: the caller commits)."""
+    at = inbound.received_at or now
+    sender = norm_address(inbound.from_address)
+    existing = _stored(db_session, inbound)
+    if existing is not None:
+        return existing
+    business = business_for(db_session, inbound.channel, inbound.to_address)
+    if business is None:
+        log.warning("inbound to an address no business uses", extra={"channel": inbound.channel})
+        return Received()
+    account = account_for(db_session, business.id, inbound.channel, sender)
+    if account is None:
+        return _unknown_sender(db_session, business, inbound, sender, at, now)
+
+    conversation, _ = open_conversation(db_session, account, inbound.channel, now, subject=inbound.subject,
+                                        debtor_address=sender, business_address=norm_address(inbound.to_address))
+    found = classifier.analyze(inbound.body)
+    message = Message(business_id=business.id, conversation_id=conversation.id, account_id=account.id,
+                      sender_type="debtor", kind="inbound", purpose="collection", channel=inbound.channel,
+                      direction="inbound", from_address=sender, to_address=norm_address(inbound.to_address),
+                      subject=inbound.subject, content=inbound.body, delivery_status="received",
+                      provider=inbound.provider, external_id=inbound.external_id, created_at=at, updated_at=now,
+                      compliance_record={"labels": sorted(found.labels), "opt_out_rule": found.opt_out_rule,
+                                         "zone": found.zone})
+    try:
+        with db_session.begin_nested():
+            db_session.add(message)
+    except IntegrityError:  # the same provider id stored by a concurrent request: this is a replay
+        return _stored(db_session, inbound) or Received(duplicate=True)
+    _keep_attachments(db_session, account, message, inbound.attachments, now)
+
+    conversation.last_message_at = at
+    conversation.last_inbound_at = at
+    conversation.last_message_from = "debtor"
+    conversation.unread_count = (conversation.unread_count or 0) + 1
+    conversation.updated_at = now
+    usage.count(db_session, business.id, at=at, received=1)
+
+    result = Received(message=message, conversation=conversation, account=account, business=business,
+                      labels=found.labels)
+    result.recorded = inbound_records.record(db_session, account, message, found, at)
+    _keywords(db_session, result, found, inbound, sender, now)
+    if found.labels & ESCALATING and conversation.status == "active":
+        conversation.status = "escalated"
+    _route(db_session, result)
+    return result
+
+
+# -- who is it for, who is it from ----------------------------------------------------------------------------------
+def business_for(db_session, channel: str, to_address: str) -> Business | None:
+    """The business that owns the receiving address (each business has its own numbers and email address)."""
+    address = norm_address(to_address)
+    if not address:
+        return None
+    if channel == "email":
+        match = func.lower(Business.sender_email) == address
+    elif channel == "whatsapp":
+        match = or_(Business.whatsapp_number == address, Business.sms_number == address)
+    else:
+        match = Business.sms_number == address
+    return db_session.scalars(select(Business).where(match, Business.deleted_at.is_(None))).first()
+
+
+def account_for(db_session, business_id, channel: str, sender: str | None) -> Account | None:
+    """The debtor's account at this address: the one with an open conversation on the channel first, then the one
+    most recently active (a debtor with several debts writes from one number)."""
+    if not sender:
+        return None
+    if channel == "email":
+        match = func.lower(Account.email) == sender
+    else:
+        match = or_(Account.phone == sender, Account.phone_secondary == sender)
+    open_here = select(Conversation.id).where(
+        Conversation.account_id == Account.id, Conversation.channel == channel,
+        Conversation.status.in_(("active", "escalated"))).exists()
+    return db_session.scalars(select(Account).where(
+        Account.business_id == business_id, Account.deleted_at.is_(None), match)
+        .order_by(case((open_here, 0), else_=1), Account.updated_at.desc(), Account.id)).first()
+
+
+def _stored(db_session, inbound: InboundMessage) -> Received | None:
+    message = db_session.scalars(select(Message).where(
+        Message.provider == inbound.provider, Message.external_id == inbound.external_id)).first()
+    if message is not None:
+        return Received(message=message, conversation=message.conversation, duplicate=True,
+                        account=db_session.get(Account, message.account_id) if message.account_id else None,
+                        business=db_session.get(Business, message.business_id))
+    unknown = db_session.scalars(select(UnmatchedInbound).where(
+        UnmatchedInbound.provider == inbound.provider, UnmatchedInbound.external_id == inbound.external_id)).first()
+    if unknown is not None:
+        return Received(unknown_sender=unknown, duplicate=True, business=db_session.get(Business, unknown.business_id))
+    return None
+
+
+# -- unknown senders ------------------------------------------------------------------------------------------------
+def _unknown_sender(db_session, business: Business, inbound: InboundMessage, sender: str | None, at: dt.datetime,
+                    now: dt.datetime) -> Received:
+    """Kept in the unknown-senders list; the first message from an address gets one reply that names the business
+    and says nothing about any debt (the sender may not be a debtor at all: TP-1)."""
+    row = UnmatchedInbound(business_id=business.id, channel=inbound.channel, from_address=sender or inbound.from_address,
+                           to_address=norm_address(inbound.to_address), subject=inbound.subject,
+                           body=inbound.body[:20000], provider=inbound.provider, external_id=inbound.external_id,
+                           received_at=at)
+    try:
+        with db_session.begin_nested():
+            db_session.add(row)
+    except IntegrityError:
+        return _stored(db_session, inbound) or Received(duplicate=True)
+    usage.count(db_session, business.id, at=at, received=1)
+    result = Received(business=business, unknown_sender=row)
+    keyword = classifier.analyze(inbound.body).labels
+    if classifier.OPT_OUT in keyword and sender:
+        from app.services.channels.optouts import provider_opt_out
+
+        provider_opt_out(db_session, business_id=business.id, channel=inbound.channel, address=sender,
+                         reason=inbound.body[:200], at=at, rule_id="OPT-1", raw_text=inbound.body, label="keyword")
+        return result
+    replied_before = db_session.scalar(select(func.count()).select_from(UnmatchedInbound).where(
+        UnmatchedInbound.business_id == business.id, UnmatchedInbound.from_address == row.from_address,
+        UnmatchedInbound.reply_message_id.is_not(None)))
+    if replied_before or inbound.channel == "web_chat" or not sender:
+        return result
+    db_session.flush()
+    if inbound.channel in ("sms", "whatsapp"):
+        body = _template_text(db_session, business, "help_reply", inbound.channel, "en", now)
+        subject = None
+    else:
+        brand = business.name
+        contact = _contact(db_session, business, now)
+        body, subject = UNKNOWN_SENDER_EMAIL["en"].format(brand=brand, contact=contact), f"Your message to {brand}"
+    outcome = send(db_session, account=None, business=business, channel=inbound.channel, body=body, now=now,
+                   kind="system", sender_type="system", purpose="help_reply", template="help_reply",
+                   to_address=sender, in_reply_to=row, subject=subject,
+                   principal=Principal(business_id=business.id, role="system"))
+    row.reply_message_id = outcome.message.id
+    result.replies.append(outcome)
+    return result
+
+
+# -- keywords -------------------------------------------------------------------------------------------------------
+def _keywords(db_session, result: Received, found, inbound: InboundMessage, sender: str | None,
+              now: dt.datetime) -> None:
+    """STOP / START / HELP (English and Spanish) and a free-text cease: record, then confirm once."""
+    account, message, business = result.account, result.message, result.business
+    labels = found.labels
+    channel = inbound.channel
+    if classifier.OPT_OUT in labels and sender:
+        rule = found.opt_out_rule or "OPT-2"
+        if not is_opted_out(db_session, business.id, sender):
+            event = OptOutEvent(business_id=business.id, account_id=account.id, channel=channel, address=sender,
+                                action="opt_out", scope="all", rule_id=rule, raw_text=inbound.body[:2000],
+                                normalized_text=normalize_keyword(inbound.body)[:2000],
+                                classifier_label="opt_out_uncertain" if classifier.OPT_OUT_UNCERTAIN in labels
+                                else "opt_out", inbound_message_id=message.id, received_at=message.created_at,
+                                effective_at=now, created_at=now)
+            db_session.add(event)
+            db_session.flush()
+            if classifier.CEASE not in labels:  # a stop request that is also a cease gets the cease's one reply
+                reply = _system_reply(db_session, result, "optout_confirmation", "optout_confirm", now)
+                event.confirmation_message_id = reply.message.id
+            if classifier.OPT_OUT_UNCERTAIN in labels:
+                _notify_managers(db_session, business, account, "opt_out_review", "Check an unclear opt-out",
+                                 "A reply was read as an opt-out to protect the debtor; confirm or correct it.", now)
+    elif classifier.OPT_IN in labels and sender and channel in ("sms", "whatsapp") \
+            and is_opted_out(db_session, business.id, sender):
+        db_session.add(OptOutEvent(business_id=business.id, account_id=account.id, channel=channel, address=sender,
+                                   action="opt_in", scope="channel", rule_id="OPT-7", raw_text=inbound.body[:2000],
+                                   classifier_label="opt_in", inbound_message_id=message.id,
+                                   received_at=message.created_at, effective_at=now, created_at=now))
+        db_session.add(ConsentEvent(business_id=business.id, account_id=account.id, channel=channel, address=sender,
+                                    granted=True, source="keyword", inbound_message_id=message.id,
+                                    evidence={"inboundMessageId": str(message.id), "keyword": inbound.body[:40]},
+                                    occurred_at=now, created_at=now))
+        db_session.flush()
+        _system_reply(db_session, result, "optin_confirmation", "optin_confirm", now)
+    elif classifier.HELP in labels and channel in ("sms", "whatsapp"):
+        _system_reply(db_session, result, "help_reply", "help_reply", now)
+
+    if classifier.CEASE in labels:  # D-17: effective at once, one acknowledgement, resolved, a manager reviews
+        lang = "es" if account.preferred_language == "es" else "en"
+        brand = business.name
+        outcome = send(db_session, account=account, conversation=result.conversation, channel=channel, now=now,
+                       body=CEASE_ACK[lang].format(brand=brand), kind="system", sender_type="system",
+                       purpose="cease_terminate", template="cease_terminate", in_reply_to=message,
+                       principal=Principal(business_id=business.id, role="system"))
+        result.replies.append(outcome)
+        if classifier.OPT_OUT in labels:
+            for event in db_session.scalars(select(OptOutEvent).where(OptOutEvent.inbound_message_id == message.id)):
+                event.confirmation_message_id = outcome.message.id
+        result.conversation.status = "resolved"
+        result.conversation.resolution_type = "cease"
+        result.conversation.closed_at = now
+        _notify_managers(db_session, business, account, "cease_review", "Review a cease request",
+                         "A debtor asked us to stop contacting them. Collection messages are blocked; confirm the "
+                         "cease or clear it within 24 hours.", now)
+    elif classifier.ATTORNEY in labels:
+        _notify_managers(db_session, business, account, "attorney_review", "A debtor mentioned an attorney",
+                         "Messages to the debtor are on hold until the attorney's details are recorded or the "
+                         "mention is cleared.", now)
+
+
+def _system_reply(db_session, result: Received, template: str, purpose: str, now: dt.datetime) -> Outcome:
+    account, business = result.account, result.business
+    lang = "es" if account.preferred_language == "es" else "en"
+    body = _template_text(db_session, business, template, result.message.channel, lang, now, account=account)
+    outcome = send(db_session, account=account, conversation=result.conversation, channel=result.message.channel,
+                   body=body, now=now, kind="system", sender_type="system", purpose=purpose, template=template,
+                   in_reply_to=result.message, to_address=result.message.from_address, language=lang,
+                   principal=Principal(business_id=business.id, role="system"))
+    result.replies.append(outcome)
+    return outcome
+
+
+def _contact(db_session, business: Business, now: dt.datetime) -> str:
+    attempt = Attempt(business_id=business.id, account_id=None, channel="email", to_address=None, body="", now=now)
+    policy = DbLoader(db_session).load(attempt).policy
+    return policy.support_email or policy.support_phone or business.sender_email or business.name
+
+
+def _template_text(db_session, business: Business, template: str, channel: str, lang: str, now: dt.datetime,
+                   account: Account | None = None) -> str:
+    """An approved whole text (OPT-4/7/8), rendered with the business's own policy facts."""
+    attempt = Attempt(business_id=business.id, account_id=account.id if account else None, channel=channel,
+                      to_address=None, body="", now=now)
+    facts = DbLoader(db_session).load(attempt)
+    return snippets.render(template, facts, language=lang, channel=channel)
+
+
+# -- routing --------------------------------------------------------------------------------------------------------
+def _route(db_session, result: Received) -> None:
+    """The assigned agent hears of it; otherwise it waits in the business's inbox queue (the AI answers there)."""
+    from app import realtime
+
+    conversation, message = result.conversation, result.message
+    payload = {"messageId": str(message.id), "conversationId": str(conversation.id),
+               "accountId": str(result.account.id), "direction": "inbound", "labels": sorted(result.labels)}
+    realtime.publish(f"conversation:{conversation.id}", "message.created", payload, session=db_session)
+    realtime.publish(f"business:{result.business.id}", "message.created", payload, session=db_session)
+    update = {"conversationId": str(conversation.id), "status": conversation.status,
+              "unreadCount": conversation.unread_count, "assignedAgentId": str(conversation.assigned_agent_id)
+              if conversation.assigned_agent_id else None}
+    realtime.publish(f"business:{result.business.id}", "conversation.updated", update, session=db_session)
+    if conversation.assigned_agent_id:
+        realtime.publish(f"user:{conversation.assigned_agent_id}", "notification.created",
+                         {"kind": "new_message", **payload}, session=db_session)
+
+
+def _notify_managers(db_session, business: Business, account: Account, kind: str, title: str, body: str,
+                     now: dt.datetime) -> None:
+    managers = db_session.scalars(select(User.id).where(
+        User.business_id == business.id, User.role.in_(("business_admin", "manager")),
+        User.deleted_at.is_(None))).all()
+    for user_id in managers:
+        db_session.add(Notification(business_id=business.id, user_id=user_id, kind=kind, title=title, body=body,
+                                    link=f"/accounts/{account.id}?tab=compliance", created_at=now))
+
+
+def _keep_attachments(db_session, account: Account, message: Message, attachments, now: dt.datetime) -> None:
+    """Attachments up to 5 MB become documents on the account; larger ones are noted on the message."""
+    if not attachments:
+        return
+    from flask import current_app
+
+    from app.services.accounts import documents
+    from app.services.storage import storage_for
+
+    storage = storage_for(current_app)
+    dropped = []
+    for item in attachments:
+        document = None
+        if len(item.data) <= ATTACHMENT_LIMIT:
+            document = documents.store_inbound(db_session, storage, account, filename=item.filename, data=item.data,
+                                               now=now, message_id=message.id)
+        if document is None:
+            dropped.append(item.filename)
+            continue
+        if message.attachment_url is None:
+            message.attachment_url = f"/accounts/{account.id}/documents/{document.id}"
+            message.attachment_filename = item.filename
+            message.attachment_size = len(item.data)
+    if dropped:
+        record = dict(message.compliance_record or {})
+        record["attachments_dropped"] = dropped
+        message.compliance_record = record
