@@ -6,7 +6,7 @@ from app.extensions import csrf
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-from app.blueprints.api import (accounts, admin_users, auth, conversations, imports, openapi,  # noqa: E402,F401
+from app.blueprints.api import (accounts, admin_settings, admin_users, auth, conversations, imports, openapi,  # noqa: E402,F401
                                 payment_links, sandbox)
 from app.blueprints.api.access import rate_limit_key, rate_limit_value  # noqa: E402
 from app.extensions import limiter  # noqa: E402
