@@ -65,6 +65,13 @@ def _check_provider_groups(environ: dict) -> None:
                 f"(set {', '.join(names)} together, or none of them for the sandbox)")
 
 
+def _api_base(environ: dict, name: str) -> str | None:
+    value = _env(environ, name)
+    if value and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://")
+    return value.rstrip("/") if value else None
+
+
 def _module_available(name: str) -> bool:
     import importlib.util
 
@@ -115,6 +122,9 @@ class Config:
     ANTHROPIC_BASE_URL: str | None
     AI_MODEL: str
     SANDBOX_EMAIL_DOMAIN: str = "sandbox.funnelchat.test"
+    # Where the provider SDKs send requests: unset = the real services (a regional edge or a local double otherwise).
+    TWILIO_API_BASE: str | None = None
+    SENDGRID_API_BASE: str | None = None
     MAX_CONTENT_LENGTH: int = 25 * 1024 * 1024
     IMPORT_MAX_CONTENT_LENGTH: int = 100 * 1024 * 1024
     # Account documents: "local" (files under instance/documents) or "s3" (any S3-compatible service).
@@ -201,6 +211,8 @@ class Config:
             SENDGRID_INBOUND_SECRET=_env(env, "SENDGRID_INBOUND_SECRET", SANDBOX_SENDGRID_INBOUND_SECRET),
             SENDGRID_EVENTS_PUBLIC_KEY=_env(env, "SENDGRID_EVENTS_PUBLIC_KEY"),
             SMTP_URL=_env(env, "SMTP_URL"),
+            TWILIO_API_BASE=_api_base(env, "TWILIO_API_BASE"),
+            SENDGRID_API_BASE=_api_base(env, "SENDGRID_API_BASE"),
             STRIPE_SECRET_KEY=stripe_secret,
             STRIPE_PUBLISHABLE_KEY=_env(env, "STRIPE_PUBLISHABLE_KEY", SANDBOX_STRIPE_PUBLISHABLE_KEY),
             STRIPE_WEBHOOK_SECRET=_env(env, "STRIPE_WEBHOOK_SECRET", SANDBOX_STRIPE_WEBHOOK_SECRET),
