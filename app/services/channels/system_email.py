@@ -1,5 +1,7 @@
 """Mail to staff and other non-debtors (verification, resets, invitations): no debtor rules apply,
-so it refuses any address that belongs to a debtor account."""
+so it refuses any address that belongs to a debtor account. It goes through the configured email adapter (SendGrid,
+SMTP or the sandbox outbox) right away: there is no message row to retry from, so a provider failure is the
+caller's to report."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,14 +12,26 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.models import Account
-from app.services.channels import sandbox
+from app.services.channels import providers
 from app.services.channels.addresses import SANDBOX_EMAIL_DOMAIN
+from app.services.channels.providers.base import Envelope, PermanentError, RetryableError
+from app.services.channels.providers.sandbox import SandboxProvider
+from app.services.channels.providers.smtp import parse_url
 from app.services.errors import DomainError
+
+SYSTEM_FROM_NAME = "funnelChat"
 
 
 class DebtorAddressRefused(DomainError):
     code = "COMPLIANCE_BLOCKED"
     status = 422
+
+
+class SystemEmailFailed(DomainError):
+    """The provider refused the mail (a bounce: 422 on the address) or could not take it now (503)."""
+
+    code = "INTERNAL_ERROR"
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -27,8 +41,15 @@ class SystemEmailResult:
 
 
 def system_sender() -> str:
+    """The From of system mail: SENDGRID_FROM_EMAIL, else the SMTP login when it is an address (relays accept
+    their own user), else no-reply at the relay's host; the sandbox domain offline."""
     config = current_app.config["CONFIG_OBJECT"]
-    return config.SENDGRID_FROM_EMAIL or f"no-reply@{SANDBOX_EMAIL_DOMAIN}"
+    if config.SENDGRID_FROM_EMAIL:
+        return config.SENDGRID_FROM_EMAIL
+    if config.email_mode == "smtp":
+        settings = parse_url(config.SMTP_URL)
+        return settings.username if settings.username and "@" in settings.username else f"no-reply@{settings.host}"
+    return f"no-reply@{SANDBOX_EMAIL_DOMAIN}"
 
 
 def is_debtor_address(db_session, email: str) -> bool:
@@ -45,11 +66,19 @@ def send_system_email(db_session, *, to: str, subject: str, body: str, now: dt.d
         raise DebtorAddressRefused("This address belongs to a debtor account; debtor mail goes through the "
                                    "compliance gate, not system mail.")
     config = current_app.config["CONFIG_OBJECT"]
-    if config.email_mode != "sandbox":
-        raise DomainError(f"The {config.email_mode} email adapter is not available in this build; "
-                          "unset SENDGRID_API_KEY/SMTP_URL to use the sandbox outbox.", code="INTERNAL_ERROR",
-                          status=503)
-    row = sandbox.record(db_session, channel="email", from_address=system_sender(), to_address=to, body=body,
-                         subject=subject, html=html, business_id=business_id, kind="system", now=now,
-                         meta={"category": category})
-    return SystemEmailResult(provider="sandbox", external_id=row.external_id)
+    if config.email_mode == "sandbox":
+        provider = SandboxProvider(db_session, kind="system", meta={"category": category})
+    else:
+        provider = providers.for_channel("email", config=config, db_session=db_session)
+    envelope = Envelope(message_id=uuid.uuid4(), channel="email", from_address=system_sender(), to_address=to,
+                        body=body, created_at=now, business_id=business_id, subject=subject, html=html,
+                        from_name=SYSTEM_FROM_NAME, headers={"X-Funnelchat-Category": category})
+    try:
+        accepted = provider.send(envelope)
+    except PermanentError as exc:
+        raise SystemEmailFailed(f"This address cannot receive mail: {exc.reason}", field="email",
+                                code="VALIDATION_ERROR", status=422) from exc
+    except RetryableError as exc:
+        raise SystemEmailFailed(f"Email could not be sent right now; try again in a few minutes ({exc.reason}).") \
+            from exc
+    return SystemEmailResult(provider=provider.name, external_id=accepted.external_id)

@@ -67,9 +67,12 @@ class ProviderError(Exception):
 class RetryableError(ProviderError):
     """Try again later (5xx, timeouts, connection errors, 429). `retry_after` seconds when the provider said."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, **kwargs):
+    def __init__(self, reason: str, *, retry_after: float | None = None, ambiguous: bool = False, **kwargs):
         super().__init__(reason, **kwargs)
         self.retry_after = retry_after
+        # The request went out and no answer came back (a read timeout, a dropped connection): the provider may
+        # have the message, so it is reconciled before anything is sent again.
+        self.ambiguous = ambiguous
 
 
 class PermanentError(ProviderError):
