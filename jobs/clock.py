@@ -47,11 +47,11 @@ def release_due_messages(now) -> int:
 
     ids = delivery.due(db.session, now)
     db.session.commit()
+    from app.services.channels.outbound import delivery_key
+
     jobs = current_app.extensions["jobs"]
-    bucket = int(now.timestamp()) // 60
-    for message_id in ids:
-        jobs.enqueue_now("messages", "jobs.messages.deliver", str(message_id), job_id=f"deliver-{message_id}-{bucket}")
-    return len(ids)
+    return sum(jobs.enqueue_once("messages", "jobs.messages.deliver", str(message_id), key=delivery_key(message_id))
+               for message_id in ids)
 
 
 def reconcile_sending(now) -> dict:

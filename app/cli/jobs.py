@@ -14,6 +14,10 @@ def worker(burst):
     """Work the messages, payments, default and reports queues."""
     from rq import Worker
 
+    import jobs as job_functions
+
+    # Forked work horses inherit this app instead of building one per job.
+    job_functions.bind_app(current_app._get_current_object())
     jobs = current_app.extensions["jobs"]
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set: without it the worker runs inside the web process.")

@@ -48,6 +48,17 @@ class Jobs:
         """Enqueue once the session commits; nothing is enqueued if it rolls back."""
         on_commit(session, lambda: self.enqueue_now(queue, func, *args, job_id=job_id, **kwargs))
 
+    def enqueue_once(self, queue: str, func: str | Any, *args, key: str, ttl: int = 300, **kwargs) -> bool:
+        """Enqueue unless a job for `key` is already waiting (a marker with a TTL, so a job lost with a killed worker
+        is enqueued again once it expires); the job clears the marker with release(key) when it starts."""
+        if not self.connection.set(f"pending:{key}", b"1", nx=True, ex=ttl):
+            return False
+        self.enqueue_now(queue, func, *args, **kwargs)
+        return True
+
+    def release(self, key: str) -> None:
+        self.connection.delete(f"pending:{key}")
+
     def ping(self) -> bool:
         return bool(self.connection.ping())
 

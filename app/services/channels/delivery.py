@@ -77,6 +77,9 @@ def deliver(db_session, message_id, now: dt.datetime) -> str:
         accepted = provider.send(envelope)
     except providers_base.RetryableError as exc:
         db_session.rollback()
+        if exc.ambiguous:  # left in `sending`: reconcile() asks the provider before any resend
+            log.warning("no answer from the provider", extra={"message_id": str(message.id), "reason": exc.reason})
+            return "unconfirmed"
         return _retry_later(db_session, message, exc, now)
     except providers_base.PermanentError as exc:
         db_session.rollback()

@@ -22,6 +22,7 @@ from app.services.compliance.gate import record as decision_record
 from app.services.compliance.loader import DbLoader
 from app.services.compliance.store import evaluate, recorded_rules
 from app.services.errors import ComplianceBlocked, ValidationError
+from app.services.on_commit import on_commit
 from app.services.tenancy import Principal, current_principal
 
 PROVIDER_CHANNELS = ("sms", "whatsapp", "email")
@@ -233,8 +234,13 @@ def enqueue_delivery(db_session, message: Message) -> None:
     if message.channel not in PROVIDER_CHANNELS:
         return
     jobs = current_app.extensions["jobs"]
-    jobs.enqueue(db_session, "messages", "jobs.messages.deliver", str(message.id),
-                 job_id=f"deliver-{message.id}-{message.attempts}")
+    on_commit(db_session, lambda: jobs.enqueue_once("messages", "jobs.messages.deliver", str(message.id),
+                                                    key=delivery_key(message.id)))
+
+
+def delivery_key(message_id) -> str:
+    """One waiting deliver job per message: the clock's rescans do not pile up duplicates behind a slow worker."""
+    return f"deliver:{message_id}"
 
 
 def _link_base() -> str | None:
