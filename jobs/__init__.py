@@ -21,3 +21,15 @@ def app_context():
         _bound_app = create_app()
     with _bound_app.app_context():
         yield _bound_app
+
+
+def preload() -> None:
+    """Import what jobs use before a forking worker starts, so each forked work horse does not import the provider
+    SDKs and services again for every job."""
+    import importlib
+
+    for name in ("jobs.messages", "jobs.webhooks", "jobs.imports", "jobs.sandbox", "app.services.channels.delivery",
+                 "app.services.channels.providers.twilio", "app.services.channels.providers.sendgrid",
+                 "app.services.channels.providers.smtp", "app.services.channels.providers.sandbox",
+                 "app.services.accounts.import_jobs", "app.services.webhooks"):
+        importlib.import_module(name)

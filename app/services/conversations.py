@@ -190,3 +190,29 @@ def may_send_as(principal: Principal, sender_type: str) -> None:
     """Staff write as themselves; posting as the AI is for admins, managers and integrations (API keys)."""
     if sender_type == "ai" and principal.role not in AI_SENDERS and principal.api_key_id is None:
         raise Forbidden("Only administrators, managers and API keys may post as the AI.")
+
+
+def account_messages(db_session, principal: Principal, account: Account, *, limit: int = 100) -> list[Message]:
+    """The account's messages on every channel, newest first (the account file's Messages tab)."""
+    _require_staff(principal)
+    return list(db_session.scalars(select(Message).where(
+        Message.business_id == account.business_id, Message.account_id == account.id)
+        .order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)))
+
+
+def delivery_state(message: Message) -> tuple[str, str]:
+    """(chip status, words for people) for a message's delivery, including the states between the columns:
+    retrying after a provider error, and waiting for a person after a lost provider answer."""
+    status = message.delivery_status
+    if message.review_reason:
+        return "pending", "needs review: " + message.review_reason
+    if status == "queued" and (message.failed_reason or "").startswith("retrying"):
+        return "pending", message.failed_reason
+    if status == "scheduled" and message.scheduled_for:
+        return "pending", f"scheduled for {message.scheduled_for:%Y-%m-%d %H:%M} UTC"
+    if status == "blocked":
+        rules = ", ".join(message.compliance_issues or []) or "the compliance gate"
+        return "failed", f"blocked by {rules}"
+    if status == "failed":
+        return "failed", message.failed_reason or "failed"
+    return status, status

@@ -6,7 +6,7 @@ from app.blueprints.access import page_permission
 from app.extensions import db
 from app.models import User
 from app.models.account import ACCOUNT_STATUSES
-from app.services import audit
+from app.services import audit, conversations
 from app.services.accounts import documents as account_documents, export, fields, file as account_file, records
 from app.services.accounts.search import query_from_mapping, run
 from app.services.clock import get_clock
@@ -212,7 +212,16 @@ def account_page(account, tab: str, now):
                            can_edit=permissions.scope(g.principal.role, "accounts.write") == "all",
                            assigned=db.session.get(User, account.assigned_agent_id) if account.assigned_agent_id else None,
                            documents=account_documents.list_documents(db.session, account)
-                           if tab == "documents" else None)
+                           if tab == "documents" else None,
+                           **(_messages_context(account) if tab == "messages" else {}))
+
+
+def _messages_context(account, **extra) -> dict:
+    return {"messages": conversations.account_messages(db.session, g.principal, account),
+            "delivery_state": conversations.delivery_state, "form_values": {},
+            "can_message": permissions.can(g.principal.role, "conversations.respond") and (
+                g.principal.role != "agent" or account.assigned_agent_id in (None, g.principal.user_id)),
+            **extra}
 
 
 @bp.route("/<account_id>/edit", methods=["GET", "POST"])
@@ -255,6 +264,43 @@ def add_note(account_id):
     if error:
         flash(error, "error")
     return redirect(url_for("accounts.show", account_id=account.id, tab="notes"))
+
+
+@bp.post("/<account_id>/messages")
+@page_permission("conversations.respond")
+def send_message(account_id):
+    """Send one message to the debtor through the pipeline (the gate decides; a block is shown inline)."""
+    from app.services import channels
+
+    account = records.get_account(db.session, g.principal, account_id)
+    values = {k: request.form.get(k, "") for k in ("channel", "subject", "content")}
+    error = notice = None
+    try:
+        target = conversations.account_for_outreach(db.session, g.principal, account.id)
+        existing = conversations.open_conversation_on(db.session, g.principal, target, values["channel"]) \
+            if values["channel"] in ("sms", "email", "whatsapp") else None
+        outcome = channels.send(db.session, account=target, channel=values["channel"], body=values["content"],
+                                kind="agent", sender_type="agent", sender_id=g.principal.user_id,
+                                conversation=existing, subject=values["subject"].strip() or None,
+                                principal=g.principal, now=get_clock().now())
+    except DomainError as exc:
+        db.session.rollback()
+        error = exc.message
+    else:
+        db.session.commit()
+        if outcome.blocked:
+            error = "Not sent. " + channels.outbound.blocked_reason(outcome.decision)
+        elif outcome.scheduled:
+            notice = (f"Outside the debtor's contact hours: it will go out at "
+                      f"{outcome.message.scheduled_for:%Y-%m-%d %H:%M} UTC.")
+        else:
+            notice, values = "Sent to the provider queue.", {"channel": values["channel"]}
+    if request.headers.get("HX-Request"):
+        return render_template("accounts/_messages.html", account=account,
+                               **_messages_context(account, message_error=error, message_notice=notice,
+                                                   form_values=values))
+    flash(error or notice, "error" if error else "success")
+    return redirect(url_for("accounts.show", account_id=account.id, tab="messages"))
 
 
 @bp.post("/<account_id>/delete")
