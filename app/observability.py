@@ -60,6 +60,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # werkzeug's own access log repeats the client address and query string: ours replaces it.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # The twilio SDK logs every request with its headers at INFO: keep our logs to what we decide.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 def init_request_logging(app: Flask) -> None:
