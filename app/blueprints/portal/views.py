@@ -1,1 +1,493 @@
-"""Debtor portal pages."""
+"""Debtor portal pages: the link and identity check, the account, the validation notice (page and PDF), contact
+preferences, sign-out, and the one-click email unsubscribe.
+
+The portal session is its own key in the signed session cookie (`portal`: link, account, the link's token, a random
+reference, when the identity check passed and when the debtor was last seen), separate from Flask-Login's keys, so a
+staff member and a debtor in one browser never see each other's pages. It ends after 30 minutes without a request,
+when its link is revoked, or on sign-out. Besides it the portal keeps only the chosen language (`portal_lang`) and,
+after an idle timeout, the link to start again from (`portal_ended_token`)."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
+
+from app.blueprints.portal import bp
+from app.blueprints.portal.forms import DisputeForm, IdentityForm
+from app.extensions import csrf, db
+from app.models import Account, PortalLink
+from app.services.clock import get_clock
+from app.services.compliance import snippets
+from app.services.errors import NotFound, ValidationError
+from app.services.portal import identity, links, notice, overview, records, texts, unsubscribe
+from app.templating import format_phone
+
+SESSION_KEY = "portal"
+LANGUAGE_KEY = "portal_lang"
+IDLE = dt.timedelta(minutes=30)
+PURPOSE_PAGES = {"payment": "portal.pay", "validation": "portal.notice_page"}
+"""Where a link of each purpose lands after the identity check (the account page when that page does not exist)."""
+UTC = dt.timezone.utc
+
+
+@dataclass
+class PortalSession:
+    link: PortalLink
+    account: Account
+    token: str | None
+    ref: str
+
+
+def _client() -> dict:
+    return {"ip": request.remote_addr, "user_agent": request.user_agent.string}
+
+
+# -- language and rendering ----------------------------------------------------------------------------------------
+def _language(account: Account | None = None, *, remember: bool = True) -> str:
+    """?lang= (kept for the visit), else the language chosen earlier, else the debtor's preferred language."""
+    asked = request.args.get("lang")
+    if asked in snippets.LANGUAGES:
+        if remember:
+            session[LANGUAGE_KEY] = asked
+        return asked
+    stored = session.get(LANGUAGE_KEY) if remember else None
+    if stored in snippets.LANGUAGES:
+        return stored
+    return snippets.lang_of(account.preferred_language if account is not None else None)
+
+
+def _render(template: str, *, lang: str, business: overview.BusinessFacts | None, status: int = 200,
+            account: Account | None = None, switch: bool = True, **context):
+    def t(key, **values):
+        return texts.t(key, lang, **values)
+
+    zone = overview.display_zone(account) if account is not None else None
+
+    def long_date(value):
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(zone or UTC).date()
+        return snippets.long_date(value, lang)
+
+    contact = _contact(business, lang) if business is not None else ""
+    other = texts.t("other_language_code", lang)
+    switch_url = f"{request.path}?lang={other}" if switch and request.method == "GET" else None
+    body = render_template(template, t=t, lang=lang, portal_language=lang, business=business, contact=contact,
+                           long_date=long_date, mask=overview.mask_address, switch_url=switch_url,
+                           portal=g.get("portal"), **context)
+    return body, status
+
+
+def _contact(business: overview.BusinessFacts, lang: str) -> str:
+    """How to reach the business, as a sentence ending (" at (800) 555-0100 or help@x.com")."""
+    phone = format_phone(business.support_phone) if business.support_phone else None
+    return texts.contact_suffix(phone, business.support_email, lang)
+
+
+def _message(heading_key: str, paragraphs: list[str], *, lang: str, business=None, status: int = 200,
+             action_url: str | None = None, action_label: str | None = None):
+    return _render("portal/message.html", lang=lang, business=business, status=status,
+                   heading=texts.t(heading_key, lang), paragraphs=paragraphs, action_url=action_url,
+                   action_label=action_label)
+
+
+# -- the portal session ----------------------------------------------------------------------------------------------
+def _start(link: PortalLink, account: Account, token: str, now: dt.datetime) -> None:
+    session[SESSION_KEY] = {"link": str(link.id), "account": str(account.id), "token": token,
+                            "ref": secrets.token_urlsafe(12), "verifiedAt": now.isoformat(),
+                            "seenAt": now.isoformat(), "lang": snippets.lang_of(account.preferred_language)}
+    session.permanent = True
+
+
+def _end() -> str | None:
+    """Forget the verified debtor (the pages after it keep the debtor's language); the link's token, if any."""
+    data = session.pop(SESSION_KEY, None)
+    if not isinstance(data, dict):
+        return None
+    if data.get("lang") in snippets.LANGUAGES:
+        session.setdefault(LANGUAGE_KEY, data["lang"])
+    return data.get("token")
+
+
+def _current(now: dt.datetime) -> tuple[PortalSession | None, str | None]:
+    """The verified debtor of this browser, or (None, why): "expired" after 30 idle minutes, "ended" when the link
+    was revoked or the account removed, None when there was no portal session."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None, None
+    try:
+        seen = dt.datetime.fromisoformat(data["seenAt"])
+        link_id, account_id = uuid.UUID(data["link"]), uuid.UUID(data["account"])
+    except (KeyError, TypeError, ValueError):
+        _end()
+        return None, None
+    if now - seen > IDLE:
+        session["portal_ended_token"] = _end()
+        return None, "expired"
+    link, account = db.session.get(PortalLink, link_id), db.session.get(Account, account_id)
+    if link is None or account is None or link.revoked_at is not None or account.deleted_at is not None \
+            or link.account_id != account.id:
+        _end()
+        return None, "ended"
+    session[SESSION_KEY] = {**data, "seenAt": now.isoformat()}
+    return PortalSession(link=link, account=account, token=data.get("token"), ref=data.get("ref") or ""), None
+
+
+def portal_required(view):
+    """Pages behind the identity check: the verified debtor in g.portal, the time in g.now."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        now = get_clock().now()
+        current, reason = _current(now)
+        if current is None:
+            return redirect(url_for("portal.signed_out", reason=reason or "none"))
+        g.portal, g.now = current, now
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _landing_for(link: PortalLink) -> str:
+    endpoint = PURPOSE_PAGES.get(link.purpose)
+    return url_for(endpoint if endpoint in current_app.view_functions else "portal.account")
+
+
+# -- the front door, the link and the identity check -----------------------------------------------------------------
+@bp.get("/p/")
+def landing():
+    lang = _language()
+    return _message("landing_title", [texts.t("landing_body", lang)], lang=lang)
+
+
+def _invalid(lang: str | None = None):
+    lang = lang or _language()
+    return _message("invalid_title", [texts.t("invalid_body", lang)], lang=lang, status=404)
+
+
+def _expired(link: PortalLink, token: str):
+    account = db.session.get(Account, link.account_id)
+    lang = _language(account)
+    business = overview.business_facts(db.session, account.business_id)
+    target = links.fresh_link_channel(account, link)
+    if target is None:
+        paragraphs = [texts.t("expired_no_address", lang, business=business.name, contact=_contact(business, lang))]
+        renew_url = None
+    else:
+        channel, address = target
+        paragraphs = [texts.t("expired_body", lang, what=_what(channel, lang), hint=overview.mask_address(address))]
+        renew_url = url_for("portal.renew_link", token=token)
+    return _render("portal/link_problem.html", lang=lang, business=business, status=410, account=account,
+                   heading=texts.t("expired_title", lang), paragraphs=paragraphs, renew_url=renew_url)
+
+
+def _what(channel: str | None, lang: str) -> str:
+    return texts.t("what_email" if channel == "email" else "what_phone", lang)
+
+
+def _identity_form() -> IdentityForm:
+    form = IdentityForm()
+    for name in ("last_name", "zip_code", "birth_date"):
+        getattr(form, name).errors = []
+    return form
+
+
+def _first_problem(form: IdentityForm, methods: tuple[str, ...], lang: str) -> bool:
+    """Inline errors for an incomplete form, in the debtor's language; True when there was one."""
+    raw_birth = (request.form.get("birth_date") or "").strip()
+    zip_given = "zip" in methods and bool((form.zip_code.data or "").strip())
+    birth_given = "dob" in methods and bool(raw_birth)
+    if not (form.last_name.data or "").strip():
+        form.last_name.errors = [texts.t("err_last_name", lang)]
+    if not zip_given and not birth_given:
+        if "zip" in methods:
+            key = "err_zip_or_dob" if "dob" in methods else "err_zip_missing"
+            form.zip_code.errors = [texts.t(key, lang)]
+        else:
+            form.birth_date.errors = [texts.t("err_dob_missing", lang)]
+    if zip_given and identity.zip5(form.zip_code.data) is None:
+        form.zip_code.errors = [texts.t("err_zip", lang)]
+    if birth_given and form.birth_date.data is None:
+        form.birth_date.errors = [texts.t("err_dob", lang)]
+    return any((form.last_name.errors, form.zip_code.errors, form.birth_date.errors))
+
+
+@bp.route("/p/<token>", methods=["GET", "POST"])
+def open_link(token):
+    """The identity form; a pass starts the portal session and lands on the page the link is for."""
+    now = get_clock().now()
+    try:
+        link = links.resolve(db.session, token, now)
+    except links.LinkExpired as exc:
+        return _expired(exc.link, token)
+    except links.LinkInvalid:
+        return _invalid()
+    account = db.session.get(Account, link.account_id)
+    lang = _language(account)
+    business = overview.business_facts(db.session, account.business_id)
+    current, _ = _current(now)
+    if request.method == "GET" and current is not None and current.account.id == account.id:
+        return redirect(_landing_for(link))
+    methods = identity.methods(account)
+    form = _identity_form()
+    locked = identity.locked_until(account, now)
+    mismatch = None
+    status = 200
+    if request.method == "POST" and methods:
+        status = 422
+        if not _first_problem(form, methods, lang):
+            try:
+                result = identity.check(
+                    db.session, link, last_name=form.last_name.data,
+                    zip_code=form.zip_code.data if "zip" in methods else None,
+                    birth_date=form.birth_date.data if "dob" in methods and request.form.get("birth_date") else None,
+                    now=now, **_client())
+            except ValidationError as exc:
+                db.session.rollback()
+                field = exc.field if exc.field in ("last_name", "zip_code", "birth_date") else "last_name"
+                getattr(form, field).errors = [texts.t(exc.extra.get("text", "err_zip_or_dob"), lang)]
+            else:
+                db.session.commit()
+                if result.passed:
+                    _start(link, account, token, now)
+                    return redirect(_landing_for(link))
+                locked = result.locked_until
+                if locked is None:
+                    key = "mismatch_one" if result.attempts_left == 1 else "mismatch"
+                    mismatch = texts.t(key, lang, left=result.attempts_left)
+    locked_minutes, locked_at = None, ""
+    if locked is not None:
+        locked_minutes = max(1, -(-int((locked - now).total_seconds()) // 60))
+        zone = overview.display_zone(account)
+        if zone is not None:
+            local = locked.astimezone(zone)
+            clock = f"{local:%H:%M} {local:%Z}" if lang == "es" else \
+                f"{local:%I:%M %p}".lstrip("0") + f" {local:%Z}"
+            locked_at = texts.t("locked_at", lang, time=clock)
+    return _render("portal/identify.html", lang=lang, business=business, status=status, account=account, form=form,
+                   token=token, methods=methods, locked_until=locked, locked_minutes=locked_minutes,
+                   locked_at=locked_at, mismatch=mismatch)
+
+
+@bp.post("/p/<token>/renew")
+def renew_link(token):
+    """Send a fresh link for an expired one to the address on file (the visitor chooses nothing)."""
+    now = get_clock().now()
+    try:
+        link = links.find(db.session, token)
+    except links.LinkInvalid:
+        return _invalid()
+    account = db.session.get(Account, link.account_id)
+    lang = _language(account)
+    business = overview.business_facts(db.session, account.business_id)
+    if link.revoked_at is None and link.expires_at > now:
+        return redirect(url_for("portal.open_link", token=token))
+    if link.revoked_at is not None:
+        if link.revoked_at < link.expires_at:
+            return _invalid(lang)  # revoked while it still worked: staff withdrew it
+        result = {"status": "throttled", "channel": None, "address": None}
+    else:
+        result = links.send_fresh_link(db.session, link, now=now)
+        db.session.commit()
+    contact = _contact(business, lang)
+    hint = {"what": _what(result["channel"], lang), "hint": overview.mask_address(result["address"])}
+    state = result["status"]
+    heading = "renew_sent_title" if state in ("sent", "scheduled", "throttled") else "renew_problem_title"
+    paragraph = {
+        "sent": texts.t("renew_sent", lang, **hint), "scheduled": texts.t("renew_scheduled", lang, **hint),
+        "throttled": texts.t("renew_throttled", lang),
+        "blocked": texts.t("renew_blocked", lang, business=business.name, contact=contact),
+        "no_address": texts.t("renew_no_address", lang, business=business.name, contact=contact)}[state]
+    return _render("portal/link_problem.html", lang=lang, business=business, account=account,
+                   heading=texts.t(heading, lang), paragraphs=[paragraph], renew_url=None)
+
+
+@bp.post("/p/sign-out")
+def sign_out():
+    _end()
+    return redirect(url_for("portal.signed_out", reason="signed_out"))
+
+
+@bp.get("/p/signed-out")
+def signed_out():
+    lang = _language()
+    reason = request.args.get("reason")
+    if reason == "signed_out":
+        return _message("signed_out_title", [texts.t("signed_out_body", lang)], lang=lang)
+    if reason in ("expired", "ended"):
+        token = session.pop("portal_ended_token", None) if reason == "expired" else None
+        action = url_for("portal.open_link", token=token) if token else None
+        paragraphs = [texts.t("session_ended_body", lang)] if reason == "expired" else []
+        paragraphs.append(texts.t("signed_out_body", lang))
+        return _message("session_ended_title", paragraphs, lang=lang, action_url=action,
+                        action_label=texts.t("verify_again", lang))
+    return _message("landing_title", [texts.t("landing_body", lang)], lang=lang)
+
+
+# -- behind the identity check ---------------------------------------------------------------------------------------
+def _portal_page(template: str, *, status: int = 200, **context):
+    account = g.portal.account
+    lang = _language(account)
+    return _render(template, lang=lang, business=overview.business_facts(db.session, account.business_id),
+                   status=status, account=account, **context)
+
+
+@bp.get("/p/account")
+@portal_required
+def account():
+    form = DisputeForm()
+    form.choice.errors, form.portion.errors, form.note.errors = [], [], []
+    return _portal_page("portal/account.html", ov=overview.account_overview(db.session, g.portal.account, g.now),
+                        form=form)
+
+
+DISPUTE_ERRORS = {"choice": "err_choice", "portion": "err_portion", "note": "err_note"}
+
+
+@bp.post("/p/account/dispute")
+@portal_required
+def dispute():
+    """A dispute or a request for the original creditor, recorded in writing (DISPUTE-1/2)."""
+    account = g.portal.account
+    lang = _language(account)
+    form = DisputeForm()
+    form.choice.errors, form.portion.errors, form.note.errors = [], [], []
+    try:
+        choice = form.choice.data if form.choice.data in records.DISPUTE_CHOICES else None
+        if choice is None:
+            raise ValidationError("Choose what you want to do.", field="choice", extra={"text": "err_choice"})
+        portion = records.parse_portion(form.portion.data) if choice == "dispute_part" else None
+        records.record_dispute(db.session, account, choice=choice, portion=portion, note=form.note.data,
+                               now=g.now, link_id=g.portal.link.id, **_client())
+    except ValidationError as exc:
+        db.session.rollback()
+        key = exc.extra.get("text") or DISPUTE_ERRORS.get(exc.field or "", "err_choice")
+        getattr(form, exc.field if exc.field in DISPUTE_ERRORS else "choice").errors = [texts.t(key, lang)]
+        return _portal_page("portal/account.html", status=422,
+                            ov=overview.account_overview(db.session, account, g.now), form=form)
+    db.session.commit()
+    flash(texts.t("dispute_sent", lang, business=overview.business_facts(db.session, account.business_id).name),
+          "success")
+    return redirect(url_for("portal.account") + "#dispute")
+
+
+@bp.get("/p/notice")
+@portal_required
+def notice_page():
+    """The full validation notice in the debtor's language; reading it is audited, not counted as delivery."""
+    account = g.portal.account
+    lang = _language(account)
+    built = notice.build(db.session, account, now=g.now, language=lang)
+    notice.record_view(db.session, account, now=g.now, link_id=g.portal.link.id, language=lang, **_client())
+    db.session.commit()
+    return _portal_page("portal/notice.html", notice=built)
+
+
+@bp.get("/p/notice.pdf")
+@portal_required
+def notice_pdf():
+    account = g.portal.account
+    lang = _language(account)
+    data = notice.notice_pdf(db.session, account, now=g.now, language=lang)
+    notice.record_view(db.session, account, now=g.now, link_id=g.portal.link.id, language=lang, downloaded=True,
+                       **_client())
+    db.session.commit()
+    response = make_response(data)
+    name = f"{'aviso-de-validacion' if lang == 'es' else 'validation-notice'}-{overview.last4(account.account_number)}"
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- contact preferences (D-3) ---------------------------------------------------------------------------------------
+def _apply_preference(account: Account, *, verified: bool, lang: str, link: PortalLink, ref: str | None) -> None:
+    action, _, channel = (request.form.get("action") or "").partition(":")
+    try:
+        if action == "stop":
+            new = records.stop_channel(db.session, account, channel, now=g.now, link_id=link.id, verified=verified,
+                                       **_client())
+            db.session.commit()
+            flash(texts.t("stopped_flash" if new else "already_stopped_flash", lang), "success")
+        elif action == "resume" and verified:
+            records.resume_channel(db.session, account, channel, now=g.now, link_id=link.id, session_ref=ref or "",
+                                   **_client())
+            db.session.commit()
+            flash(texts.t("resumed_flash", lang, channel=texts.t(f"ch_{channel}", lang)), "success")
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+
+
+@bp.route("/p/preferences", methods=["GET", "POST"])
+def preferences():
+    """The page email footers link to (snippets.PREFERENCES_PATH under the portal URL) for a signed-in debtor."""
+    now = get_clock().now()
+    current, reason = _current(now)
+    if current is None:
+        if request.method == "POST":
+            return redirect(url_for("portal.signed_out", reason=reason or "none"))
+        lang = _language()
+        return _message("landing_title", [texts.t("landing_body", lang)], lang=lang)
+    g.portal, g.now = current, now
+    account = current.account
+    lang = _language(account)
+    if request.method == "POST":
+        _apply_preference(account, verified=True, lang=lang, link=current.link, ref=current.ref)
+        return redirect(url_for("portal.preferences"))
+    return _portal_page("portal/preferences.html", prefs=records.preferences(db.session, account), verified=True,
+                        action_url=url_for("portal.preferences"))
+
+
+@bp.route("/p/<token>/preferences", methods=["GET", "POST"])
+def link_preferences(token):
+    """From an email footer or "Not you?": stopping messages needs only the link (even an expired one); turning them
+    back on needs the identity check."""
+    now = get_clock().now()
+    try:
+        link = links.find(db.session, token)
+    except links.LinkInvalid:
+        return _invalid()
+    current, _ = _current(now)
+    if current is not None and current.account.id == link.account_id:
+        return redirect(url_for("portal.preferences"), code=303 if request.method == "POST" else 302)
+    account = db.session.get(Account, link.account_id)
+    lang = _language(account)
+    g.now = now
+    if request.method == "POST":
+        _apply_preference(account, verified=False, lang=lang, link=link, ref=None)
+        return redirect(url_for("portal.link_preferences", token=token))
+    return _render("portal/preferences.html", lang=lang, account=account,
+                   business=overview.business_facts(db.session, account.business_id),
+                   prefs=records.preferences(db.session, account), verified=False,
+                   action_url=url_for("portal.link_preferences", token=token),
+                   verify_url=url_for("portal.open_link", token=token))
+
+
+# -- one-click unsubscribe (RFC 8058) --------------------------------------------------------------------------------
+@bp.route("/u/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe_page(token):
+    """GET asks to confirm with one button; POST (a mail client's `List-Unsubscribe=One-Click`, or that button)
+    records the opt-out and answers 200. No CSRF token and no cookie are needed; a repeat changes nothing."""
+    now = get_clock().now()
+    try:
+        found = unsubscribe.target(db.session, token)
+    except NotFound:
+        return _invalid()
+    lang = _language(remember=False) if request.args.get("lang") else found.language
+    business = overview.business_facts(db.session, found.business.id)
+    address = overview.mask_address(found.address)
+    if request.method == "POST":
+        _, new = unsubscribe.unsubscribe(db.session, token, now=now, **_client())
+        db.session.commit()
+        text = texts.t("unsub_done", lang, business=business.name, address=address) if new \
+            else texts.t("unsub_already", lang)
+        return _render("portal/unsubscribe.html", lang=lang, business=business, switch=False,
+                       heading=texts.t("unsub_done_title", lang), text=text, confirm=False)
+    if unsubscribe.already_unsubscribed(db.session, found):
+        return _render("portal/unsubscribe.html", lang=lang, business=business,
+                       heading=texts.t("unsub_done_title", lang), text=texts.t("unsub_already", lang), confirm=False)
+    return _render("portal/unsubscribe.html", lang=lang, business=business, heading=texts.t("unsub_title", lang),
+                   text=texts.t("unsub_lead", lang, business=business.name, address=address), confirm=True)

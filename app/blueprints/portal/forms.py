@@ -1,0 +1,20 @@
+"""Portal forms. Labels and messages are set per request in the debtor's language (services/portal/texts.py);
+the services check what the answers mean."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, TextAreaField
+
+
+class IdentityForm(FlaskForm):
+    last_name = StringField("Last name")
+    zip_code = StringField("ZIP code")
+    birth_date = DateField("Date of birth", format="%Y-%m-%d")
+
+
+class DisputeForm(FlaskForm):
+    choice = StringField("What do you want to do?")  # radio buttons in the template; the service checks the value
+    portion = StringField("Amount you dispute")
+    note = TextAreaField("Tell us why (optional)")
+
+
+class CsrfForm(FlaskForm):
+    """A form with nothing but the CSRF token (buttons carry their own name and value)."""
