@@ -13,7 +13,7 @@ from app.models import (Account, ConsentEvent, Conversation, DebtDispute, Messag
                         UnmatchedInbound)
 from app.services import channels
 from app.services.channels import usage
-from app.services.channels.inbound import InboundMessage, receive
+from app.services.channels.inbound import InboundMessage, receive, receive_committed
 from app.services.compliance.facts import Attempt
 from app.services.compliance.gate import decide
 from app.services.compliance.inbound import observe
@@ -183,6 +183,33 @@ def test_an_email_reply_finds_the_account_by_address():
     assert result.account.id == account.id and result.conversation.channel == "email"
 
 
+def test_a_replay_racing_the_original_is_stored_once(app):
+    """Twilio retries while the first request is still open: one row, and both requests end well."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs concurrent writers (PostgreSQL)")
+    business = messaging_business()
+    debtor(business, contacted=True)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+    copy = _inbound(business, "hello", external_id="SMrace")
+
+    def one():
+        try:
+            with app.app_context():
+                barrier.wait()
+                results.append(receive_committed(db.session, copy, NOW).duplicate)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and sorted(results) == [False, True]
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 1
+
+
 def test_stored_facts_match_what_the_gate_observes():
     """The database twin of observe(): after receive(), the loader reads the same holds observe() adds in memory."""
     texts = ["Stop contacting me about this debt", "my lawyer is handling this", "I dispute this debt",
@@ -211,20 +238,21 @@ def test_stored_facts_match_what_the_gate_observes():
 
 
 def test_two_webhooks_racing_for_a_new_debtor_make_one_conversation(app):
-    """The unique index on open conversations: two replies received at once create one conversation."""
+    """The unique index on open conversations: two replies received at once create one conversation (the loser
+    starts again and joins the winner's)."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs concurrent writers (PostgreSQL)")
     business = messaging_business()
     account = debtor(business, contacted=True)
     barrier = threading.Barrier(2)
     errors = []
+    messages = [_inbound(business, f"message {n}") for n in range(2)]  # built here: the threads share no session
 
     def one(n):
         try:
             with app.app_context():
                 barrier.wait()
-                receive(db.session, _inbound(business, f"message {n}"), NOW)
-                db.session.commit()
+                receive_committed(db.session, messages[n], NOW)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -73,13 +73,12 @@ def twilio_whatsapp():
 
 
 def _twilio_inbound(channel: str) -> Response:
-    from app.services.channels.inbound import receive
+    from app.services.channels.inbound import receive_committed
 
     _check_twilio_signature()
     now = get_clock().now()
     inbound = twilio.inbound_message(channel, request.form, now)
-    received = receive(db.session, inbound, now)
-    db.session.commit()
+    received = receive_committed(db.session, inbound, now)
     if getattr(received, "duplicate", False):
         log.info("Twilio replayed message %s: already received", inbound.external_id)
     return _twiml()
@@ -125,7 +124,7 @@ def twilio_status():
 @bp.post("/sendgrid/inbound")
 def sendgrid_inbound():
     """Inbound Parse: a mail to one of our sender addresses, behind basic auth (Parse itself signs nothing)."""
-    from app.services.channels.inbound import receive
+    from app.services.channels.inbound import receive_committed
 
     config = _config()
     if not signatures.basic_auth_valid(request.authorization, signatures.INBOUND_PARSE_USER,
@@ -138,8 +137,7 @@ def sendgrid_inbound():
         inbound = sendgrid.inbound_message(db.session, request.form, request.files, now)
     except sendgrid.TooLarge:
         abort(413)
-    received = receive(db.session, inbound, now)
-    db.session.commit()
+    received = receive_committed(db.session, inbound, now)
     return ok({"received": True, "duplicate": bool(getattr(received, "duplicate", False))})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, or_, select
@@ -17,7 +18,7 @@ from app.models import (Account, Business, ConsentEvent, Conversation, Message, 
                         UnmatchedInbound, User)
 from app.services.channels import usage
 from app.services.channels.optouts import is_opted_out
-from app.services.channels.outbound import Outcome, open_conversation, send
+from app.services.channels.outbound import Outcome, find_open_conversation, send
 from app.services.compliance import inbound as classifier, inbound_records, snippets
 from app.services.compliance.keywords import normalize as normalize_keyword
 from app.services.compliance.loader import DbLoader
@@ -78,8 +79,25 @@ class Received:
     replies: list[Outcome] = field(default_factory=list)
 
 
+def receive_committed(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
+    """receive() and commit. Two requests racing (a provider's retry of the same message, or two messages opening
+    the same conversation) meet at a unique index when they commit; the loser starts again and then finds the
+    winner's rows. This keeps savepoints off the path every message takes."""
+    for attempt in (1, 2):
+        try:
+            result = receive(db_session, inbound, now)
+            db_session.commit()
+            return result
+        except IntegrityError:
+            db_session.rollback()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
-    """Store and act on one inbound message (not committed: the caller commits)."""
+    """Store and act on one inbound message (not committed: the caller commits, or use receive_committed, which
+    also settles a race with a concurrent request)."""
     at = inbound.received_at or now
     sender = norm_address(inbound.from_address)
     existing = _stored(db_session, inbound)
@@ -93,8 +111,8 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     if account is None:
         return _unknown_sender(db_session, business, inbound, sender, at, now)
 
-    conversation, _ = open_conversation(db_session, account, inbound.channel, now, subject=inbound.subject,
-                                        debtor_address=sender, business_address=norm_address(inbound.to_address))
+    conversation = find_open_conversation(db_session, account, inbound.channel) or _new_conversation(
+        db_session, account, inbound, sender, now)
     found = classifier.analyze(inbound.body)
     message = Message(business_id=business.id, conversation_id=conversation.id, account_id=account.id,
                       sender_type="debtor", kind="inbound", purpose="collection", channel=inbound.channel,
@@ -103,11 +121,7 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
                       provider=inbound.provider, external_id=inbound.external_id, created_at=at, updated_at=now,
                       compliance_record={"labels": sorted(found.labels), "opt_out_rule": found.opt_out_rule,
                                          "zone": found.zone})
-    try:
-        with db_session.begin_nested():
-            db_session.add(message)
-    except IntegrityError:  # the same provider id stored by a concurrent request: this is a replay
-        return _stored(db_session, inbound) or Received(duplicate=True)
+    db_session.add(message)  # a concurrent copy of it fails at commit on the provider-id index (receive_committed)
     _keep_attachments(db_session, account, message, inbound.attachments, now)
 
     conversation.last_message_at = at
@@ -127,6 +141,19 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     return result
 
 
+def _new_conversation(db_session, account: Account, inbound: InboundMessage, sender: str | None,
+                      now: dt.datetime) -> Conversation:
+    """A new open conversation; two racing for one account and channel meet at the unique index on commit."""
+    conversation = Conversation(id=uuid.uuid4(), business_id=account.business_id, account_id=account.id,
+                                channel=inbound.channel, status="active", subject=inbound.subject,
+                                debtor_address=sender, business_address=norm_address(inbound.to_address),
+                                assigned_agent_id=account.assigned_agent_id,
+                                assigned_at=now if account.assigned_agent_id else None, unread_count=0,
+                                created_at=now, updated_at=now)
+    db_session.add(conversation)
+    return conversation
+
+
 # -- who is it for, who is it from ----------------------------------------------------------------------------------
 def business_for(db_session, channel: str, to_address: str) -> Business | None:
     """The business that owns the receiving address (each business has its own numbers and email address)."""
@@ -139,7 +166,8 @@ def business_for(db_session, channel: str, to_address: str) -> Business | None:
         match = or_(Business.whatsapp_number == address, Business.sms_number == address)
     else:
         match = Business.sms_number == address
-    return db_session.scalars(select(Business).where(match, Business.deleted_at.is_(None))).first()
+    return db_session.scalars(select(Business).where(
+        match, Business.deleted_at.is_(None))).first()
 
 
 def account_for(db_session, business_id, channel: str, sender: str | None) -> Account | None:
@@ -160,12 +188,18 @@ def account_for(db_session, business_id, channel: str, sender: str | None) -> Ac
 
 
 def _stored(db_session, inbound: InboundMessage) -> Received | None:
-    message = db_session.scalars(select(Message).where(
-        Message.provider == inbound.provider, Message.external_id == inbound.external_id)).first()
+    """The earlier copy of a replayed message (a message of an unknown sender is found by _stored_unknown)."""
+    message_id = db_session.scalar(select(Message.id).where(
+        Message.provider == inbound.provider, Message.external_id == inbound.external_id))
+    message = db_session.get(Message, message_id) if message_id is not None else None
     if message is not None:
         return Received(message=message, conversation=message.conversation, duplicate=True,
                         account=db_session.get(Account, message.account_id) if message.account_id else None,
                         business=db_session.get(Business, message.business_id))
+    return None
+
+
+def _stored_unknown(db_session, inbound: InboundMessage) -> Received | None:
     unknown = db_session.scalars(select(UnmatchedInbound).where(
         UnmatchedInbound.provider == inbound.provider, UnmatchedInbound.external_id == inbound.external_id)).first()
     if unknown is not None:
@@ -185,8 +219,8 @@ def _unknown_sender(db_session, business: Business, inbound: InboundMessage, sen
     try:
         with db_session.begin_nested():
             db_session.add(row)
-    except IntegrityError:
-        return _stored(db_session, inbound) or Received(duplicate=True)
+    except IntegrityError:  # a replay of a message already in the unknown-senders list
+        return _stored_unknown(db_session, inbound) or Received(duplicate=True)
     usage.count(db_session, business.id, at=at, received=1)
     result = Received(business=business, unknown_sender=row)
     keyword = classifier.analyze(inbound.body).labels

@@ -204,7 +204,7 @@ def open_conversation(db_session, account: Account, channel: str, now: dt.dateti
                       ) -> tuple[Conversation, bool]:
     """The account's open conversation on this channel, or a new one. The unique index on open conversations
     settles a race: the loser's insert fails inside its savepoint and it reads the winner's row."""
-    found = _open(db_session, account, channel)
+    found = find_open_conversation(db_session, account, channel)
     if found is not None:
         return found, False
     conversation = Conversation(business_id=account.business_id, account_id=account.id, channel=channel,
@@ -216,14 +216,14 @@ def open_conversation(db_session, account: Account, channel: str, now: dt.dateti
         with db_session.begin_nested():
             db_session.add(conversation)
     except IntegrityError:
-        found = _open(db_session, account, channel)
+        found = find_open_conversation(db_session, account, channel)
         if found is None:
             raise
         return found, False
     return conversation, True
 
 
-def _open(db_session, account: Account, channel: str) -> Conversation | None:
+def find_open_conversation(db_session, account: Account, channel: str) -> Conversation | None:
     return db_session.scalars(select(Conversation).where(
         Conversation.business_id == account.business_id, Conversation.account_id == account.id,
         Conversation.channel == channel, Conversation.status.in_(OPEN_STATUSES))).first()
