@@ -61,8 +61,27 @@ def reconcile_sending(now) -> dict:
     return delivery.reconcile(db.session, now)
 
 
+def deliver_validation_notices(now) -> int:
+    """D-4: a first contact that carried only the summary is followed by the full notice in a keepable form (an
+    emailed PDF where the gate allows, else a letter staff are asked to mail), within the 5 days VALID-7 counts."""
+    from app.models import Account
+    from app.services.portal import notice
+
+    done = 0
+    for account_id in notice.notices_due(db.session, now):
+        account = db.session.get(Account, account_id)
+        try:
+            notice.deliver_validation_notice(db.session, account, now=now)
+            db.session.commit()
+            done += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("validation notice failed", extra={"account_id": str(account_id)})
+    return done
+
+
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
-SCANNERS = [purge_expired, enqueue_due_webhooks, reconcile_sending, release_due_messages]
+SCANNERS = [purge_expired, enqueue_due_webhooks, reconcile_sending, deliver_validation_notices, release_due_messages]
 
 
 def tick(app) -> None:

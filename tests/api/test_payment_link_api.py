@@ -49,7 +49,7 @@ def test_a_manager_sends_a_payment_link_by_text(client, shop, clock):
     message = db.session.get(Message, uuid.UUID(data["messageId"]))
     assert link.purpose == "payment" and link.message_id == message.id and link.created_by_id is not None
     assert data["url"] in message.content and message.to_address == PHONE
-    assert (message.kind, message.purpose) == ("transactional", "payment_link")
+    assert (message.kind, message.purpose) == ("agent", "payment_link")  # staff-sent: counted, held by disputes
     assert db.session.scalars(select(AuditLog.action).where(AuditLog.action == "portal_link_issued")).one()
 
 
@@ -131,3 +131,18 @@ def test_the_openapi_document_lists_the_endpoint(client):
     document = client.get("/api/v1/openapi.json").get_json()
     operation = document["paths"]["/accounts/{id}/payment-link"]["post"]
     assert "201" in operation["responses"] and "422" in operation["responses"]
+
+
+def test_an_open_dispute_holds_a_payment_link_staff_send(client, shop):
+    """DISPUTE-1: a written dispute inside the validation period stops collection, and a payment link staff send on
+    their own is collection; the link is revoked with the blocked message."""
+    from app.models import DebtDispute
+
+    business, headers = shop
+    account = debtor(business, contacted=True, validation_period_end=(NOW + dt.timedelta(days=10)).date())
+    db.session.add(DebtDispute(business_id=business.id, account_id=account.id, kind="dispute",
+                               received_at=NOW - dt.timedelta(days=1), written=True, channel="mail", within_vp=True))
+    db.session.commit()
+    err = _error(_post(client, headers, account), 422, "COMPLIANCE_BLOCKED")
+    assert any(rule.startswith("DISPUTE") for rule in err["rules"])
+    assert db.session.scalars(select(PortalLink)).one().revoked_at is not None

@@ -241,3 +241,41 @@ def test_only_the_channels_package_imports_a_provider_adapter():
                         or name in ("twilio",):
                     offenders.append(f"{relative}: {name}")
     assert offenders == []
+
+
+def test_after_a_first_text_the_clock_emails_the_full_notice_once(app, clock):
+    """D-4: the text carried the summary and the link; the full notice follows as an emailed PDF (once, however
+    often the clock looks), and its delivery is what stamps the notice sent."""
+    business = messaging_business()
+    account = debtor(business, esign_consent_at=NOW - dt.timedelta(days=30))  # VALID-4: E-SIGN for path B
+    _send(account)
+    _work(app)
+    account = db.session.get(type(account), account.id)
+    assert account.initial_communication_at == NOW and not account.initial_had_validation
+    assert account.validation_method == "sms_summary" and account.validation_notice_sent_at is None
+    clock_jobs.tick(app)
+    clock_jobs.tick(app)
+    notices = db.session.scalars(select(Message).where(Message.purpose == "validation_notice")).all()
+    assert len(notices) == 1 and notices[0].channel == "email"
+    assert notices[0].compliance_record["attempt"]["attachments"] == ["validation_notice_pdf"]
+    _work(app)
+    sent = [s for s in _outbox(account) if s.message_id == notices[0].id]
+    assert len(sent) == 1
+    assert db.session.get(type(account), account.id).validation_notice_sent_at == NOW
+
+
+def test_without_esign_consent_the_notice_becomes_a_letter_for_staff(app, clock):
+    """VALID-4 blocks an emailed notice without E-SIGN consent: the managers are asked, once, to mail a letter."""
+    from app.models import Notification
+    from tests.factories import gen_user
+
+    business = messaging_business()
+    manager = gen_user(business, "manager")
+    account = debtor(business)
+    _send(account)
+    _work(app)
+    clock_jobs.tick(app)
+    clock_jobs.tick(app)
+    assert db.session.scalars(select(Message).where(Message.purpose == "validation_notice",
+                                                    Message.delivery_status != "blocked")).all() == []
+    assert len(db.session.scalars(select(Notification).where(Notification.user_id == manager.id)).all()) == 1

@@ -70,7 +70,7 @@ def create_payment_link(account_id):
         business = db.session.get(Business, account.business_id)
         language = "es" if (account.preferred_language or "").startswith("es") else "en"
         outcome = channels.send(
-            db.session, account=account, channel=channel, now=now, kind="transactional", sender_type="agent",
+            db.session, account=account, channel=channel, now=now, kind="agent", sender_type="agent",
             sender_id=g.principal.user_id, purpose="payment_link", portal_link=True, language=language,
             body=LINK_TEXT[language].format(business=business.name, url=url),
             subject=LINK_SUBJECT[language] if channel == "email" else None, principal=g.principal)

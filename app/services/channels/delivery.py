@@ -183,11 +183,12 @@ def after_send(db_session, message: Message, now: dt.datetime) -> None:
     if recipient != "debtor" or message.kind in ("system",) or message.purpose in ("optout_confirmation",):
         return
     added = set(record.get("required_content_added") or [])
+    attachments = (record.get("attempt") or {}).get("attachments") or ()
     if account.initial_communication_at is None:
+        # Only the full notice counts; a text's summary and link (D-4) leaves the keepable notice due in 5 days.
         account.initial_communication_at = now
-        account.initial_had_validation = bool(added & {"validation_summary", "validation_notice"})
-    if "validation_notice" in added or "validation_notice_pdf" in ((record.get("attempt") or {}).get("attachments")
-                                                                  or ()):
+        account.initial_had_validation = "validation_notice" in added or "validation_notice_pdf" in attachments
+    if "validation_notice" in added or "validation_notice_pdf" in attachments:
         account.validation_notice_sent_at = account.validation_notice_sent_at or now
         account.validation_method = account.validation_method or message.channel
     elif "validation_summary" in added and not account.validation_method:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, select
 
-from app.models import Account, AuditLog, Business, Notification, User
+from app.models import Account, AuditLog, Business, Message, Notification, User
 from app.services import audit
 from app.services.compliance import snippets
 from app.services.compliance.decision import BLOCK
@@ -319,7 +319,11 @@ def notices_due(db_session, now: dt.datetime, *, limit: int = 500) -> list[uuid.
     waiting = select(AuditLog.resource_id).where(
         AuditLog.action.in_((LETTER_DUE_ACTION, "validation_notice_blocked")), AuditLog.resource_id == Account.id,
         AuditLog.business_id == Account.business_id)
+    on_its_way = select(Message.id).where(  # an emailed notice waiting to go out, or out and not yet stamped
+        Message.account_id == Account.id, Message.purpose == "validation_notice",
+        Message.delivery_status.in_(("queued", "scheduled", "sending", "sent", "delivered", "read")))
     return list(db_session.scalars(select(Account.id).where(
         Account.initial_communication_at.is_not(None), Account.initial_communication_at <= now,
         Account.initial_had_validation.is_(False), Account.validation_notice_sent_at.is_(None),
-        Account.deleted_at.is_(None), ~exists(waiting)).order_by(Account.initial_communication_at).limit(limit)))
+        Account.deleted_at.is_(None), ~exists(waiting), ~exists(on_its_way))
+        .order_by(Account.initial_communication_at).limit(limit)))

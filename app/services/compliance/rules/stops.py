@@ -8,7 +8,10 @@ from app.services.compliance.decision import BLOCK, INFO, Issue
 from app.services.compliance.registry import rule
 from app.services.timezones import normalize_e164
 
-COLLECTION_PURPOSES = frozenset({"collection", "validation_notice", "cease_remedy_may", "cease_remedy_intends"})
+COLLECTION_PURPOSES = frozenset({"collection", "validation_notice", "payment_link", "cease_remedy_may",
+                                 "cease_remedy_intends"})
+"""Purposes that pursue the debt. A payment link staff send on their own is one (held by disputes and closed
+accounts); a fresh portal link the debtor asked for ("portal_link") is transactional (D-16)."""
 """Messages that press for payment. Verification, acknowledgments, receipts and system replies are not."""
 
 CLOSED_STATUSES = frozenset({"paid", "settled", "discharged"})

@@ -246,7 +246,7 @@ def notice_overdue(ctx):
     block collection messages until it is sent (PRD-stricter tracking; D-4, D-15). Not when the consumer has paid
     (VALID-1's exception).
     Source: 1006.34(a)(1)(i)(B) [V]; PRD."""
-    if ctx.purpose != "collection" or not ctx.to_debtor:
+    if ctx.purpose not in ("collection", "payment_link") or not ctx.to_debtor:
         return None
     d = ctx.debtor
     v = d.validation
