@@ -135,6 +135,37 @@ def fire(base: str, public: str, payloads: list[dict], concurrency: int, statuse
     return run_concurrent(len(payloads), concurrency, job)
 
 
+LAG = """
+from sqlalchemy import text
+from app import create_app
+from app.extensions import db
+app = create_app()
+with app.app_context():
+    waiting, p50, p95, worst = db.session.execute(text(
+        "SELECT count(*) FILTER (WHERE status = 'received'),"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)),"
+        " percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)),"
+        " max(extract(epoch FROM processed_at - received_at)) FROM webhook_events WHERE event_type = 'inbound.text'"
+    )).one()
+    print(waiting, p50 or 0, p95 or 0, worst or 0)
+"""
+
+
+def worker_lag(database_url: str) -> tuple[int, float, float, float]:
+    out = subprocess.run([sys.executable, "-c", LAG], cwd=ROOT, env=dict(os.environ, DATABASE_URL=database_url),
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[-4]), float(out[-3]), float(out[-2]), float(out[-1])
+
+
+def drain(database_url: str, timeout: float = 600) -> tuple[int, float, float, float]:
+    deadline = time.monotonic() + timeout
+    while True:
+        lag = worker_lag(database_url)
+        if lag[0] == 0 or time.monotonic() > deadline:
+            return lag
+        time.sleep(1)
+
+
 def count_messages(database_url: str) -> int:
     code = """
 from sqlalchemy import func, select
@@ -176,6 +207,11 @@ def main(argv=None) -> None:
         public = f"http://127.0.0.1:{port}"
         server = serve(spec, port, dict(env, PORT=str(port), PUBLIC_URL=public), args.workers, args.threads, cwd,
                        bare_dir / f"{spec.split(':')[0]}.log")
+        worker = None
+        if spec == "wsgi:app":  # plain texts are stored and routed by the worker, as in production
+            worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"], cwd=ROOT,
+                                      env=dict(env, PUBLIC_URL=public), stdout=subprocess.DEVNULL,
+                                      stderr=(bare_dir / "worker.log").open("wb"), start_new_session=True)
         try:
             wait_ready(public, server)
             statuses: dict = {}
@@ -185,14 +221,20 @@ def main(argv=None) -> None:
             results[label] = lat
             print(_summary(f"{label} x{args.concurrency}", lat, wall) + f"  errors={errors} statuses={statuses}")
             if spec == "wsgi:app":
+                waiting, p50, p95, worst = drain(database_url)
+                print(f"worker: request -> stored message and routed: p50={p50 * 1000:.0f} ms p95={p95 * 1000:.0f} ms "
+                      f"max={worst * 1000:.0f} ms ({waiting} still waiting)")
                 before = count_messages(database_url)
                 replay_statuses: dict = {}
                 fire(public, public, payloads, args.concurrency, replay_statuses)
+                drain(database_url)
                 after = count_messages(database_url)
                 print(f"replayed {len(payloads)} webhooks: statuses={replay_statuses}; messages/conversations "
                       f"{before} -> {after} ({'no duplicates' if before == after else 'DUPLICATES'})")
         finally:
             stop(server)
+            if worker is not None:
+                stop(worker)
     from bench.login import _percentile
 
     bare = _percentile(results["bare Flask form parse"], 95)

@@ -80,8 +80,20 @@ def deliver_validation_notices(now) -> int:
     return done
 
 
+def release_waiting_inbound(now) -> int:
+    """Texts a webhook kept for the worker whose job was lost go to the worker again."""
+    from flask import current_app
+
+    from app.services.channels import inbound
+
+    jobs = current_app.extensions["jobs"]
+    return sum(jobs.enqueue_once("messages", "jobs.inbound.process", str(event_id), key=f"inbound:{event_id}")
+               for event_id in inbound.waiting_events(db.session, now))
+
+
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
-SCANNERS = [purge_expired, enqueue_due_webhooks, reconcile_sending, deliver_validation_notices, release_due_messages]
+SCANNERS = [purge_expired, enqueue_due_webhooks, release_waiting_inbound, reconcile_sending, deliver_validation_notices,
+            release_due_messages]
 
 
 def tick(app) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from app.extensions import db
-from app.models import Message, OptOutEvent, UnmatchedInbound
+from app.models import Message, OptOutEvent, UnmatchedInbound, WebhookEvent
 from tests.factories import gen_account, gen_business, gen_conversation
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -21,8 +21,13 @@ def sign(app, path: str, form: dict, token: str | None = None) -> str:
     return RequestValidator(token or config.TWILIO_AUTH_TOKEN).compute_signature(config.PUBLIC_URL + path, form)
 
 
-def post_signed(client, app, path: str, form: dict, **kwargs):
-    return client.post(path, data=form, headers={"X-Twilio-Signature": sign(app, path, form, **kwargs)})
+def post_signed(client, app, path: str, form: dict, *, worker: bool = True, **kwargs):
+    """Post as Twilio does, then let the worker run (a plain text is stored and routed by a job)."""
+    response = client.post(path, data=form, headers={"X-Twilio-Signature": sign(app, path, form, **kwargs)})
+    if worker:
+        app.extensions["jobs"].work_burst()
+        db.session.expire_all()
+    return response
 
 
 def sms_form(business, body="Can I pay next week?", sender=DEBTOR_PHONE, sid=None, prefix="") -> dict:
@@ -274,3 +279,45 @@ def test_webhooks_are_never_rate_limited(client, app):
     assert db.session.get(Message, message.id).delivery_status == "delivered"
     public = {client.get("/api/v1/accounts").status_code for _ in range(25)}
     assert 429 in public, "the same caller is limited on the public API (20 per minute)"
+
+
+def test_a_plain_text_is_acknowledged_at_once_and_routed_by_the_worker(client, app):
+    """The webhook answers once the text is stored as a provider event; the worker makes it a message (and a
+    replay before or after changes nothing)."""
+    business = gen_business()
+    gen_account(business, phone=DEBTOR_PHONE)
+    form = sms_form(business, body="Can I pay half now?")
+    first = post_signed(client, app, "/api/v1/webhooks/twilio/sms", form, worker=False)
+    assert first.status_code == 200 and count(Message) == 0
+    assert count(WebhookEvent, WebhookEvent.external_id == form["MessageSid"]) == 1
+    post_signed(client, app, "/api/v1/webhooks/twilio/sms", form, worker=False)
+    app.extensions["jobs"].work_burst()
+    db.session.expire_all()
+    assert count(Message, Message.direction == "inbound") == 1
+    assert db.session.scalars(select(WebhookEvent.status).where(
+        WebhookEvent.external_id == form["MessageSid"])).one() == "processed"
+
+
+def test_a_stop_takes_effect_before_any_worker_runs(client, app):
+    """OPT-9: keywords are received in the request itself, so the opt-out exists the moment Twilio hears 200."""
+    from app.models import OptOutEvent
+
+    business = gen_business()
+    gen_account(business, phone=DEBTOR_PHONE)
+    response = post_signed(client, app, "/api/v1/webhooks/twilio/sms", sms_form(business, body="STOP"), worker=False)
+    assert response.status_code == 200
+    assert count(OptOutEvent, OptOutEvent.address == DEBTOR_PHONE) == 1
+
+
+def test_a_text_whose_job_was_lost_is_picked_up_by_the_clock(client, app, clock):
+    from jobs import clock as clock_jobs
+
+    business = gen_business()
+    gen_account(business, phone=DEBTOR_PHONE)
+    post_signed(client, app, "/api/v1/webhooks/twilio/sms", sms_form(business), worker=False)
+    app.extensions["jobs"].connection.flushdb()  # Redis lost the job
+    clock.advance(minutes=1)
+    clock_jobs.tick(app)
+    app.extensions["jobs"].work_burst()
+    db.session.expire_all()
+    assert count(Message, Message.direction == "inbound") == 1

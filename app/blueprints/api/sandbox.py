@@ -81,6 +81,7 @@ def sandbox_inbound():
         error = (result["json"] or {}).get("error") or {}
         raise DomainError(error.get("message") or f"The provider webhook answered {result['status']}.",
                           code=error.get("code") or "BAD_REQUEST", status=result["status"])
+    simulator.process_waiting(db.session, result["externalId"])  # a plain text the webhook left for the worker
     message, unmatched = simulator.find_inbound(db.session, business_id, result["externalId"])
     return ok({"messageId": str(message.id) if message else None,
                "conversationId": str(message.conversation_id) if message and message.conversation_id else None,

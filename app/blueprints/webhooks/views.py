@@ -73,12 +73,12 @@ def twilio_whatsapp():
 
 
 def _twilio_inbound(channel: str) -> Response:
-    from app.services.channels.inbound import receive_committed
+    from app.services.channels.inbound import accept
 
     _check_twilio_signature()
     now = get_clock().now()
     inbound = twilio.inbound_message(channel, request.form, now)
-    received = receive_committed(db.session, inbound, now)
+    received = accept(db.session, inbound, now)
     if getattr(received, "duplicate", False):
         log.info("Twilio replayed message %s: already received", inbound.external_id)
     return _twiml()

@@ -11,11 +11,11 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.models import (Account, Business, ConsentEvent, Conversation, Message, Notification, OptOutEvent,
-                        UnmatchedInbound, User)
+                        UnmatchedInbound, User, WebhookEvent)
 from app.services.channels import usage
 from app.services.channels.optouts import is_opted_out
 from app.services.channels.outbound import Outcome, find_open_conversation, send
@@ -73,10 +73,82 @@ class Received:
     account: Account | None = None
     business: Business | None = None
     duplicate: bool = False
+    queued: bool = False  # a plain text kept for the worker (accept)
     unknown_sender: UnmatchedInbound | None = None
     labels: frozenset = frozenset()
     recorded: list[str] = field(default_factory=list)
     replies: list[Outcome] = field(default_factory=list)
+
+
+QUEUED_EVENT = "inbound.text"
+"""WebhookEvent.event_type of a plain text waiting for the worker."""
+
+
+def accept(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
+    """The webhook's entry: store the text durably and answer the provider at once.
+
+    A text the gate must see at once (any keyword or signal: STOP, START, HELP, a cease, an attorney, a dispute, a
+    stated time or place, a wrong number) and anything with attachments is received here and now, so an opt-out
+    takes effect at ingestion (OPT-9). A plain text ("can I pay half?") is kept as a provider event (unique by its id:
+    a replay is a no-op) and the worker stores and routes it moments later; the clock picks up any event a lost job
+    left behind. Commits."""
+    labels = classifier.analyze(inbound.body).labels
+    if labels or inbound.attachments or inbound.channel not in ("sms", "whatsapp"):
+        return receive_committed(db_session, inbound, now)
+    if _stored(db_session, inbound) is not None:
+        return Received(duplicate=True)
+    received_at = inbound.received_at or now
+    event = WebhookEvent(id=uuid.uuid4(), provider=inbound.provider, external_id=inbound.external_id,
+                         event_type=QUEUED_EVENT, status="received", received_at=now,
+                         payload={"channel": inbound.channel, "from": inbound.from_address, "to": inbound.to_address,
+                                  "body": inbound.body, "subject": inbound.subject,
+                                  "receivedAt": received_at.astimezone(dt.timezone.utc).isoformat()})
+    db_session.add(event)
+    try:
+        db_session.commit()
+    except IntegrityError:  # the provider's retry of a text already waiting
+        db_session.rollback()
+        return Received(duplicate=True)
+    _enqueue(event.id)
+    return Received(queued=True)
+
+
+def process_event(db_session, event_id, now: dt.datetime) -> Received | None:
+    """The worker's half of accept(): receive a waiting text and mark its event processed. Idempotent."""
+    event = db_session.get(WebhookEvent, event_id)
+    if event is None or event.status != "received":
+        return None
+    payload = event.payload or {}
+    inbound = InboundMessage(channel=payload["channel"], from_address=payload["from"], to_address=payload["to"],
+                             body=payload.get("body") or "", external_id=event.external_id, provider=event.provider,
+                             subject=payload.get("subject"),
+                             received_at=dt.datetime.fromisoformat(payload["receivedAt"]))
+    result = receive_committed(db_session, inbound, now)
+    db_session.execute(update(WebhookEvent).where(WebhookEvent.id == event.id, WebhookEvent.status == "received")
+                       .values(status="processed", processed_at=now,
+                               business_id=result.business.id if result.business else None))
+    db_session.commit()
+    return result
+
+
+def waiting_events(db_session, now: dt.datetime, older_than: dt.timedelta = dt.timedelta(seconds=30),
+                   limit: int = 1000) -> list[uuid.UUID]:
+    """Texts whose job was lost (a worker stopped, Redis restarted): the clock hands them over again."""
+    return list(db_session.scalars(select(WebhookEvent.id).where(
+        WebhookEvent.event_type == QUEUED_EVENT, WebhookEvent.status == "received",
+        WebhookEvent.received_at <= now - older_than).order_by(WebhookEvent.received_at).limit(limit)))
+
+
+def _enqueue(event_id) -> None:
+    """After the commit; a queue that does not answer leaves the event for the clock instead of failing the
+    provider's request (the text is already stored)."""
+    from flask import current_app
+
+    try:
+        current_app.extensions["jobs"].enqueue_once("messages", "jobs.inbound.process", str(event_id),
+                                                    key=f"inbound:{event_id}")
+    except Exception:
+        log.exception("could not enqueue an inbound text; the clock will", extra={"event_id": str(event_id)})
 
 
 def receive_committed(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:

@@ -151,6 +151,21 @@ def simulate_inbound(app_or_client, *, channel: str, from_address: str, to_addre
             "body": response.get_data(as_text=True)}
 
 
+def process_waiting(db_session, external_id: str) -> None:
+    """Receive now a simulated text the webhook kept for the worker, so the simulator answers with the stored
+    message (the worker would do the same moments later; process_event is idempotent)."""
+    from sqlalchemy import select
+
+    from app.models import WebhookEvent
+    from app.services.channels import inbound
+    from app.services.clock import get_clock
+
+    event_id = db_session.scalar(select(WebhookEvent.id).where(
+        WebhookEvent.external_id == external_id, WebhookEvent.event_type == inbound.QUEUED_EVENT))
+    if event_id is not None:
+        inbound.process_event(db_session, event_id, get_clock().now())
+
+
 def find_inbound(db_session, business_id, external_id: str):
     """What the inbound pipeline made of a simulated message: (Message, None) for a known sender,
     (None, UnmatchedInbound) for an unknown one, (None, None) when nothing was stored."""
