@@ -81,14 +81,16 @@ def deliver_validation_notices(now) -> int:
 
 
 def release_waiting_inbound(now) -> int:
-    """Texts a webhook kept for the worker whose job was lost go to the worker again."""
+    """Texts a webhook kept for the worker and nobody took (a stopped worker, a lost job) wake a drain."""
     from flask import current_app
 
     from app.services.channels import inbound
 
-    jobs = current_app.extensions["jobs"]
-    return sum(jobs.enqueue_once("messages", "jobs.inbound.process", str(event_id), key=f"inbound:{event_id}")
-               for event_id in inbound.waiting_events(db.session, now))
+    inbound.release_stuck(db.session, now)
+    db.session.commit()
+    if not inbound.waiting_events(db.session, now, limit=1):
+        return 0
+    return int(current_app.extensions["jobs"].enqueue_once("messages", "jobs.inbound.drain", key=inbound.DRAIN_KEY))
 
 
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).

@@ -1,10 +1,8 @@
-"""Store and route one inbound text the webhook kept for the worker (idempotent: a processed event is skipped)."""
-import uuid
-
+"""Store and route the inbound texts webhooks kept for the worker (each claimed, so a second worker skips it)."""
 from jobs import app_context
 
 
-def process(event_id: str) -> str:
+def drain() -> int:
     from flask import current_app
 
     from app.extensions import db
@@ -12,6 +10,5 @@ def process(event_id: str) -> str:
     from app.services.clock import get_clock
 
     with app_context():
-        current_app.extensions["jobs"].release(f"inbound:{event_id}")
-        result = inbound.process_event(db.session, uuid.UUID(event_id), get_clock().now())
-        return "skipped" if result is None else ("duplicate" if result.duplicate else "received")
+        current_app.extensions["jobs"].release(inbound.DRAIN_KEY)  # texts arriving from now on wake another drain
+        return inbound.drain(db.session, lambda: get_clock().now())

@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.models import (Account, Business, ConsentEvent, Conversation, Message, Notification, OptOutEvent,
@@ -89,66 +91,92 @@ def accept(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
 
     A text the gate must see at once (any keyword or signal: STOP, START, HELP, a cease, an attorney, a dispute, a
     stated time or place, a wrong number) and anything with attachments is received here and now, so an opt-out
-    takes effect at ingestion (OPT-9). A plain text ("can I pay half?") is kept as a provider event (unique by its id:
-    a replay is a no-op) and the worker stores and routes it moments later; the clock picks up any event a lost job
-    left behind. Commits."""
+    takes effect at ingestion (OPT-9). A plain text ("can I pay half?") is kept as a provider event (one row, unique
+    by the provider's id: a replay is a no-op) and the worker stores and routes it moments later, in batches; the
+    clock hands over whatever a stopped worker left. Commits."""
     labels = classifier.analyze(inbound.body).labels
     if labels or inbound.attachments or inbound.channel not in ("sms", "whatsapp"):
         return receive_committed(db_session, inbound, now)
-    if _stored(db_session, inbound) is not None:
-        return Received(duplicate=True)
     received_at = inbound.received_at or now
-    event = WebhookEvent(id=uuid.uuid4(), provider=inbound.provider, external_id=inbound.external_id,
-                         event_type=QUEUED_EVENT, status="received", received_at=now,
-                         payload={"channel": inbound.channel, "from": inbound.from_address, "to": inbound.to_address,
-                                  "body": inbound.body, "subject": inbound.subject,
-                                  "receivedAt": received_at.astimezone(dt.timezone.utc).isoformat()})
-    db_session.add(event)
-    try:
-        db_session.commit()
-    except IntegrityError:  # the provider's retry of a text already waiting
-        db_session.rollback()
+    values = dict(id=uuid.uuid4(), provider=inbound.provider, external_id=inbound.external_id,
+                  event_type=QUEUED_EVENT, status="received", received_at=now,
+                  payload={"channel": inbound.channel, "from": inbound.from_address, "to": inbound.to_address,
+                           "body": inbound.body, "subject": inbound.subject,
+                           "receivedAt": received_at.astimezone(dt.timezone.utc).isoformat()})
+    insert = (postgresql_insert if db_session.get_bind().dialect.name == "postgresql" else sqlite_insert)
+    stored = db_session.execute(insert(WebhookEvent).values(**values).on_conflict_do_nothing(
+        index_elements=["provider", "external_id"])).rowcount
+    db_session.commit()
+    if not stored:  # the provider's retry of a text already kept (or already received)
         return Received(duplicate=True)
-    _enqueue(event.id)
+    _wake_worker()
     return Received(queued=True)
 
 
+DRAIN_KEY = "inbound:drain"
+BATCH = 100
+STUCK_AFTER = dt.timedelta(minutes=2)
+
+
+def _wake_worker() -> None:
+    """One drain job at a time: while one waits, a new text costs a single Redis SET. A queue that does not answer
+    leaves the text to the clock instead of failing the provider's request (it is already stored)."""
+    from flask import current_app
+
+    try:
+        current_app.extensions["jobs"].enqueue_once("messages", "jobs.inbound.drain", key=DRAIN_KEY)
+    except Exception:
+        log.exception("could not wake the inbound worker; the clock will")
+
+
+def drain(db_session, now_fn, *, limit: int | None = None) -> int:
+    """The worker's half of accept(): receive waiting texts oldest first, each claimed so that two workers never
+    take the same one, until none is left. Returns how many were received."""
+    done = 0
+    while limit is None or done < limit:
+        ids = waiting_events(db_session, now_fn(), older_than=dt.timedelta(0), limit=BATCH)
+        if not ids:
+            return done
+        for event_id in ids:
+            if process_event(db_session, event_id, now_fn()) is not None:
+                done += 1
+    return done
+
+
 def process_event(db_session, event_id, now: dt.datetime) -> Received | None:
-    """The worker's half of accept(): receive a waiting text and mark its event processed. Idempotent."""
-    event = db_session.get(WebhookEvent, event_id)
-    if event is None or event.status != "received":
+    """Claim one waiting text (received -> processing), receive it and mark it processed. Idempotent: receiving
+    dedupes by the provider's id, so an event a crash left in `processing` is safely taken again later."""
+    claimed = db_session.execute(update(WebhookEvent).where(
+        WebhookEvent.id == event_id, WebhookEvent.status == "received").values(status="processing")).rowcount
+    db_session.commit()
+    if not claimed:
         return None
+    event = db_session.get(WebhookEvent, event_id)
     payload = event.payload or {}
     inbound = InboundMessage(channel=payload["channel"], from_address=payload["from"], to_address=payload["to"],
                              body=payload.get("body") or "", external_id=event.external_id, provider=event.provider,
                              subject=payload.get("subject"),
                              received_at=dt.datetime.fromisoformat(payload["receivedAt"]))
     result = receive_committed(db_session, inbound, now)
-    db_session.execute(update(WebhookEvent).where(WebhookEvent.id == event.id, WebhookEvent.status == "received")
-                       .values(status="processed", processed_at=now,
-                               business_id=result.business.id if result.business else None))
+    event.status, event.processed_at = "processed", now
+    event.business_id = result.business.id if result.business else None
     db_session.commit()
     return result
 
 
 def waiting_events(db_session, now: dt.datetime, older_than: dt.timedelta = dt.timedelta(seconds=30),
                    limit: int = 1000) -> list[uuid.UUID]:
-    """Texts whose job was lost (a worker stopped, Redis restarted): the clock hands them over again."""
+    """Texts waiting for the worker (received more than `older_than` ago), oldest first."""
     return list(db_session.scalars(select(WebhookEvent.id).where(
         WebhookEvent.event_type == QUEUED_EVENT, WebhookEvent.status == "received",
         WebhookEvent.received_at <= now - older_than).order_by(WebhookEvent.received_at).limit(limit)))
 
 
-def _enqueue(event_id) -> None:
-    """After the commit; a queue that does not answer leaves the event for the clock instead of failing the
-    provider's request (the text is already stored)."""
-    from flask import current_app
-
-    try:
-        current_app.extensions["jobs"].enqueue_once("messages", "jobs.inbound.process", str(event_id),
-                                                    key=f"inbound:{event_id}")
-    except Exception:
-        log.exception("could not enqueue an inbound text; the clock will", extra={"event_id": str(event_id)})
+def release_stuck(db_session, now: dt.datetime) -> int:
+    """Texts a stopped worker left in `processing` go back to waiting (receiving them again changes nothing)."""
+    return db_session.execute(update(WebhookEvent).where(
+        WebhookEvent.event_type == QUEUED_EVENT, WebhookEvent.status == "processing",
+        WebhookEvent.received_at <= now - STUCK_AFTER).values(status="received")).rowcount
 
 
 def receive_committed(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:

@@ -163,7 +163,7 @@ def process_waiting(db_session, external_id: str) -> None:
     event_id = db_session.scalar(select(WebhookEvent.id).where(
         WebhookEvent.external_id == external_id, WebhookEvent.event_type == inbound.QUEUED_EVENT))
     if event_id is not None:
-        inbound.process_event(db_session, event_id, get_clock().now())
+        inbound.process_event(db_session, event_id, get_clock().now())  # claimed: a no-op if a worker has it
 
 
 def find_inbound(db_session, business_id, external_id: str):
