@@ -294,7 +294,9 @@ def send_message(account_id):
             notice = (f"Outside the debtor's contact hours: it will go out at "
                       f"{outcome.message.scheduled_for:%Y-%m-%d %H:%M} UTC.")
         else:
-            notice, values = "Sent to the provider queue.", {"channel": values["channel"]}
+            notice = "Sent to the provider queue."
+        if not error:  # stored: the form starts empty again
+            values = {"channel": values["channel"]}
     if request.headers.get("HX-Request"):
         return render_template("accounts/_messages.html", account=account,
                                **_messages_context(account, message_error=error, message_notice=notice,
