@@ -21,6 +21,7 @@ from app.models import (Account, Business, ConsentEvent, Conversation, Message, 
 from app.services.channels import usage
 from app.services.channels.optouts import is_opted_out
 from app.services.channels.outbound import Outcome, find_open_conversation, send
+from app.services.channels.providers.base import Attachment as InboundAttachment  # the same three fields
 from app.services.compliance import inbound as classifier, inbound_records, snippets
 from app.services.compliance.keywords import normalize as normalize_keyword
 from app.services.compliance.loader import DbLoader
@@ -46,13 +47,6 @@ UNKNOWN_SENDER_EMAIL = {
     "es": "Gracias por su mensaje a {brand}. No pudimos relacionar esta dirección con nuestros registros. Para "
           "comunicarse con nosotros, contacte a {contact}.",
 }
-
-
-@dataclass(frozen=True)
-class InboundAttachment:
-    filename: str
-    content_type: str
-    data: bytes
 
 
 @dataclass(frozen=True)
