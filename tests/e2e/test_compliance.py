@@ -67,7 +67,7 @@ def test_an_opt_out_by_phone_blocks_sms_and_the_compliance_page(page, live_serve
     page.get_by_text("7 days", exact=True).click()
     expect(page).to_have_url(re.compile(r"range=7"))
     expect(page.locator("#report-span")).to_contain_text("decision")
-    expect(page.get_by_label("7 days")).to_be_checked()
+    expect(page.get_by_role("radio", name="7 days")).to_be_checked()
 
     page.set_viewport_size({"width": 375, "height": 812})
     page.reload()

@@ -97,10 +97,13 @@ def accept(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
                   payload={"channel": inbound.channel, "from": inbound.from_address, "to": inbound.to_address,
                            "body": inbound.body, "subject": inbound.subject,
                            "receivedAt": received_at.astimezone(dt.timezone.utc).isoformat()})
-    insert = (postgresql_insert if db_session.get_bind().dialect.name == "postgresql" else sqlite_insert)
-    stored = db_session.execute(insert(WebhookEvent).values(**values).on_conflict_do_nothing(
-        index_elements=["provider", "external_id"])).rowcount
-    db_session.commit()
+    engine = db_session.get_bind()
+    insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["provider",
+                                                                                             "external_id"])
+    # One statement is its own transaction: autocommit spares the BEGIN and COMMIT round trips of a session.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        stored = connection.execute(statement).rowcount
     if not stored:  # the provider's retry of a text already kept (or already received)
         return Received(duplicate=True)
     _wake_worker()
