@@ -561,10 +561,14 @@ class Scan:
         return bool(self.hits)
 
 
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+"""Links are read as the word "link": a random token in a portal link ("...vO2tu_fk") is not language."""
+
+
 @lru_cache(maxsize=8192)
 def scan(text: str) -> Scan:
     """One pass over the words of the text picks the entries to run; a clean message usually runs none."""
-    folded = fold(text)
+    folded = fold(_URL.sub(" link ", text))
     todo = triggered(folded)
     if not todo:
         return Scan(folded)

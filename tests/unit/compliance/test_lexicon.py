@@ -275,3 +275,11 @@ def test_keys_never_hide_a_match(k):
             assert k in lexicon.triggered(folded), (entry.label, folded)
 
     check()
+
+
+def test_a_random_link_token_is_not_read_as_language():
+    """A portal link's random token ("..._fk", "...Sh1t...") is a link, not words; the words around it still count."""
+    link = "Your full validation notice: http://127.0.0.1:5000/p/dh0Lhp6HQbiWGkw_dFYMplmSQ7cvO2tu_fk"
+    assert not scan(link).rule("CONTENT-2")
+    assert not scan("See www.example.com/fuck-this-token-xyz for details").rule("CONTENT-2")
+    assert scan(f"{link} pay up you fuck").rule("CONTENT-2")
