@@ -1,7 +1,7 @@
 """The debtor portal's services: signed links, the identity check, the validation notice (page, PDF and delivery),
 the debtor's own records (disputes, contact preferences) and one-click email unsubscribe.
 
-Nothing here reads flask.request: the portal blueprint passes what the visitor sent and who they proved to be."""
+Nothing here reads the HTTP request: the portal blueprint passes what the visitor sent and who they proved to be."""
 from app.services.tenancy import Principal
 
 
