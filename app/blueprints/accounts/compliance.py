@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from app.blueprints.access import page_permission
 from app.blueprints.accounts import bp
@@ -214,6 +214,14 @@ def _collection(form, account, item, now):
     return "Time-barred and legal-action flags saved." if changed else "Nothing changed."
 
 
+def _validation_mailed(form, account, item, now):
+    from app.services.portal import notice
+
+    period_end = notice.mark_letter_mailed(db.session, g.principal, account, mailed_on=form.mailed_on.data, now=now,
+                                           **_client())
+    return f"Recorded: the notice was mailed on {form.mailed_on.data:%Y-%m-%d}; the validation period ends {period_end:%Y-%m-%d}."
+
+
 @dataclass(frozen=True)
 class Section:
     form: type
@@ -250,6 +258,8 @@ SECTIONS: dict[str, Section] = {
     "email-facts": Section(forms.EmailFactsForm, "email_facts", _email_facts, "compliance-email"),
     "consent-dates": Section(forms.ConsentDatesForm, "consent_dates", _consent_dates, "compliance-consent"),
     "collection": Section(forms.CollectionFlagsForm, "collection_flags", _collection, "compliance-collection"),
+    "validation-mailed": Section(forms.ValidationMailedForm, "validation_mailed", _validation_mailed,
+                                 "compliance-validation"),
 }
 
 
@@ -394,6 +404,28 @@ def _compliance_tab():
 
 
 # -- routes ----------------------------------------------------------------------------------------------------
+@bp.get("/<account_id>/validation-notice.pdf", endpoint="validation_notice_pdf")
+@page_permission("accounts.view")
+def validation_notice_pdf(account_id):
+    """The notice as the debtor would receive it, for staff to mail or to answer a question (audited)."""
+    from app.services import audit
+    from app.services.portal import notice
+
+    if g.principal.role not in ("business_admin", "manager", "agent"):
+        abort(403)
+    account = records.get_account(db.session, g.principal, account_id)
+    now = get_clock().now()
+    language = "es" if request.args.get("lang") == "es" else notice.language_of(account)
+    data = notice.notice_pdf(db.session, account, now=now, language=language)
+    audit.record(db.session, "validation_notice_downloaded_by_staff", principal=g.principal, now=now,
+                 resource_type="account", resource_id=account.id, description=account.account_number,
+                 meta={"language": language}, **_client())
+    db.session.commit()
+    name = f"validation-notice-{account.account_number}{'-es' if language == 'es' else ''}.pdf"
+    return current_app.response_class(data, mimetype="application/pdf",
+                                      headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
 @bp.post("/<account_id>/compliance/<section>", endpoint="compliance_record")
 @page_permission("accounts.view")
 def compliance_record(account_id, section):

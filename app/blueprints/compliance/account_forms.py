@@ -221,3 +221,9 @@ class CollectionFlagsForm(FlaskForm):
     time_barred = RadioField("Time-barred", choices=options([("unknown", "Unknown"), ("true", "Yes"), ("false", "No")]),
                              default="unknown")
     legal_action_approved = BooleanField("Legal action approved (human agents only; never on time-barred debt)")
+
+
+class ValidationMailedForm(FlaskForm):
+    """D-4: staff mailed the validation notice as a letter."""
+
+    mailed_on = DateField("Mailed on", default=_today, validators=[InputRequired(message="Enter the date."), _past])
