@@ -25,7 +25,7 @@ from app.services.compliance import compose
 from app.services.compliance.decision import ALLOW, DEFER
 from app.services.compliance.facts import Attempt
 from app.services.compliance.gate import record as decision_record
-from app.services.compliance.loader import DbLoader
+from app.services.compliance.loader import DbLoader, Preloaded
 from app.services.compliance.store import evaluate, recorded_rules
 from app.services.tenancy import Principal
 
@@ -106,7 +106,7 @@ def recheck(db_session, message: Message, now: dt.datetime) -> str:
     facts = loader.load(attempt)
     attempt, _, added = compose.complete(attempt, facts)
     principal = Principal(business_id=message.business_id, role="system")
-    decision = evaluate(db_session, attempt, loader=_Facts(facts), message_id=message.id, principal=principal)
+    decision = evaluate(db_session, attempt, loader=Preloaded(facts), message_id=message.id, principal=principal)
     record = decision_record(attempt, decision)
     record["attempt"] = saved
     record["required_content_added"] = list(dict.fromkeys(
@@ -125,16 +125,8 @@ def recheck(db_session, message: Message, now: dt.datetime) -> str:
     else:
         message.delivery_status = "blocked"
         message.scheduled_for = None
-        statuses._publish(db_session, message)
+        statuses.publish(db_session, message)
     return decision.outcome
-
-
-class _Facts:
-    def __init__(self, facts):
-        self.facts = facts
-
-    def load(self, attempt):
-        return self.facts
 
 
 def _retry_later(db_session, message: Message, exc: providers_base.RetryableError, now: dt.datetime) -> str:
@@ -144,7 +136,7 @@ def _retry_later(db_session, message: Message, exc: providers_base.RetryableErro
         message.delivery_status = "failed"
         message.failed_reason = f"gave up after 24 hours of retries: {exc.reason}"
         message.updated_at = now
-        statuses._publish(db_session, message)
+        statuses.publish(db_session, message)
         db_session.commit()
         return "failed"
     delay = min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** max(0, message.attempts - 1))
@@ -154,7 +146,7 @@ def _retry_later(db_session, message: Message, exc: providers_base.RetryableErro
     message.failed_reason = f"retrying: {exc.reason}"
     message.claimed_at = None
     message.updated_at = now
-    statuses._publish(db_session, message)
+    statuses.publish(db_session, message)
     db_session.commit()
     return "retrying"
 
@@ -208,7 +200,7 @@ def reconcile(db_session, now: dt.datetime) -> dict:
         except providers_base.CannotReconcile as exc:
             message.review_reason = f"could not confirm with {provider.name} whether it was sent: {exc.reason}"
             done["review"] += 1
-            statuses._publish(db_session, message)
+            statuses.publish(db_session, message)
         except providers_base.RetryableError:
             continue  # the provider is down: ask again on the next pass
         else:

@@ -19,7 +19,7 @@ from app.services.compliance import compose
 from app.services.compliance.decision import ALLOW, DEFER, Decision
 from app.services.compliance.facts import Attempt
 from app.services.compliance.gate import record as decision_record
-from app.services.compliance.loader import DbLoader
+from app.services.compliance.loader import DbLoader, Preloaded
 from app.services.compliance.store import evaluate, recorded_rules
 from app.services.errors import ComplianceBlocked, ValidationError
 from app.services.on_commit import on_commit
@@ -115,7 +115,7 @@ def send(db_session, *, account: Account | None, channel: str, body: str, now: d
             link, url = _issue_portal_link(db_session, account, message, channel, now)
         attempt = replace(attempt, body=attempt.body.replace(f"{link_base}/{LINK_SLOT}", url))
         facts = replace(facts, policy=replace(facts.policy, portal_url=url))
-    decision = evaluate(db_session, attempt, loader=_Preloaded(facts), message_id=message.id, principal=principal)
+    decision = evaluate(db_session, attempt, loader=Preloaded(facts), message_id=message.id, principal=principal)
 
     message.content = attempt.body
     message.compliance_checked = True
@@ -149,16 +149,6 @@ def send(db_session, *, account: Account | None, channel: str, body: str, now: d
         enqueue_delivery(db_session, message)
     _publish(db_session, message, conversation, created)
     return Outcome(message=message, decision=decision, conversation=conversation, created_conversation=created)
-
-
-class _Preloaded:
-    """A loader that hands back facts already read (the pipeline reads them once per message)."""
-
-    def __init__(self, facts):
-        self.facts = facts
-
-    def load(self, attempt):
-        return self.facts
 
 
 def _destination(account: Account | None, channel: str, to_address: str | None) -> str | None:

@@ -67,7 +67,7 @@ def apply(db_session, *, status: str, at: dt.datetime, provider: str | None = No
         message.failed_reason = None
     message.review_reason = None
     message.updated_at = at
-    _publish(db_session, message)
+    publish(db_session, message)
     return message
 
 
@@ -78,7 +78,8 @@ def moves_forward(current: str, new: str) -> bool:
     return DELIVERY_STATUS_RANK[new] > DELIVERY_STATUS_RANK.get(current, -1)
 
 
-def _publish(db_session, message: Message) -> None:
+def publish(db_session, message: Message) -> None:
+    """message.updated to the conversation and the business, after the commit."""
     from app import realtime
 
     payload = {"messageId": str(message.id), "conversationId": str(message.conversation_id)

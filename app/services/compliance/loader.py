@@ -131,6 +131,17 @@ LEDGER_STATUSES = ("succeeded", "partially_refunded", "refunded")
 LIVE_STATUSES = frozenset({"queued", "sending"})
 
 
+class Preloaded:
+    """A loader that hands back facts already read: a pipeline reads them once per message and decides on them
+    several times (completing the text, then recording the decision)."""
+
+    def __init__(self, facts: Facts):
+        self.facts = facts
+
+    def load(self, attempt: Attempt) -> Facts:
+        return self.facts
+
+
 class DbLoader:
     """Reads the Facts of one attempt. `exclude_message_ids`: messages left out of the history (the message being
     re-checked at dispatch must not count against its own cap)."""
