@@ -244,3 +244,14 @@ def test_unsubscribe_tokens_are_signed_and_record_one_opt_out():
     assert unsubscribe.unsubscribe(db.session, token, now=NOW + dt.timedelta(days=400))[1] is False
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OptOutEvent)) == 1
+
+
+def test_a_token_respelled_in_its_unused_bits_is_refused():
+    """Base64 leaves the last character's low bits unused: a second spelling of a valid token must not open it."""
+    account = debtor(messaging_business())
+    _, token = _issue(account)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    value = alphabet.index(token[-1])
+    twin = token[:-1] + alphabet[value ^ 1]  # same decoded bytes when that bit is padding
+    with pytest.raises(links.LinkInvalid):
+        links.resolve(db.session, twin, NOW)

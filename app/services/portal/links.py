@@ -73,8 +73,8 @@ def link_id_of(token: str) -> uuid.UUID | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         return None
-    if len(raw) != ID_BYTES + TAG_BYTES:
-        return None
+    if len(raw) != ID_BYTES + TAG_BYTES or base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != token:
+        return None  # one spelling per token: the unused low bits of the last character must be zero
     link_id = uuid.UUID(bytes=raw[:ID_BYTES])
     if not hmac.compare_digest(raw[ID_BYTES:], _tag(link_id)):
         return None
