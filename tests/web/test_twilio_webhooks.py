@@ -309,6 +309,27 @@ def test_a_stop_takes_effect_before_any_worker_runs(client, app):
     assert count(OptOutEvent, OptOutEvent.address == DEBTOR_PHONE) == 1
 
 
+@pytest.mark.parametrize("body, at_once", [
+    ("Stop texting me, I am not paying this", True),  # cease (D-17: at once)
+    ("Talk to my lawyer, Smith & Jones", True),  # attorney (ATTY-3)
+    ("Wrong number, I don't know this person", True),  # not the debtor: this number must stop now
+    ("STOP", True),
+    ("I already paid this last week.", False),  # a dispute waits moments for the worker, like any other text
+    ("Please don't text me before noon", False),
+    ("HELP", False),
+])
+def test_only_texts_that_must_act_at_ingestion_are_received_in_the_request(client, app, body, at_once):
+    business = gen_business()
+    gen_account(business, phone=DEBTOR_PHONE)
+    form = sms_form(business, body=body)
+    assert post_signed(client, app, "/api/v1/webhooks/twilio/sms", form, worker=False).status_code == 200
+    assert count(Message, Message.direction == "inbound") == (1 if at_once else 0)
+    app.extensions["jobs"].work_burst()
+    db.session.expire_all()
+    inbound = db.session.scalars(select(Message).where(Message.direction == "inbound")).one()
+    assert inbound.external_id == form["MessageSid"] and inbound.compliance_record["labels"]
+
+
 def test_a_text_whose_job_was_lost_is_picked_up_by_the_clock(client, app, clock):
     from jobs import clock as clock_jobs
 

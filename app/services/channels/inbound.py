@@ -7,6 +7,7 @@ unknown sender) go out through channels.send like every other message."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ class Received:
     replies: list[Outcome] = field(default_factory=list)
 
 
+AT_INGESTION = frozenset({classifier.OPT_OUT, classifier.OPT_OUT_UNCERTAIN, classifier.CEASE, classifier.ATTORNEY,
+                          classifier.WRONG_PARTY, classifier.THIRD_PARTY})
+"""Labels that act inside the provider's request: the rules that name no delay (OPT-9 "at ingestion", D-17 "at
+once") and the protections of a person who is not the debtor."""
 QUEUED_EVENT = "inbound.text"
 """WebhookEvent.event_type of a plain text waiting for the worker."""
 
@@ -83,13 +88,13 @@ QUEUED_EVENT = "inbound.text"
 def accept(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     """The webhook's entry: store the text durably and answer the provider at once.
 
-    A text the gate must see at once (any keyword or signal: STOP, START, HELP, a cease, an attorney, a dispute, a
-    stated time or place, a wrong number) and anything with attachments is received here and now, so an opt-out
-    takes effect at ingestion (OPT-9). A plain text ("can I pay half?") is kept as a provider event (one row, unique
-    by the provider's id: a replay is a no-op) and the worker stores and routes it moments later, in batches; the
-    clock hands over whatever a stopped worker left. Commits."""
+    A text that must take effect at ingestion (AT_INGESTION: an opt-out keyword, OPT-1/OPT-9; a cease, D-17; an
+    attorney, ATTY-3; a wrong or third party, whose number must stop at once) and anything with attachments is
+    received here and now. Any other text, including a dispute, a stated time or place, START or HELP, is kept as
+    a provider event (one row, unique by the provider's id: a replay is a no-op) and the worker receives it, with
+    the same keywords and signals, moments later; the clock hands over whatever a stopped worker left. Commits."""
     labels = classifier.analyze(inbound.body).labels
-    if labels or inbound.attachments or inbound.channel not in ("sms", "whatsapp"):
+    if labels & AT_INGESTION or inbound.attachments or inbound.channel not in ("sms", "whatsapp"):
         return receive_committed(db_session, inbound, now)
     received_at = inbound.received_at or now
     values = dict(id=uuid.uuid4(), provider=inbound.provider, external_id=inbound.external_id,
@@ -98,16 +103,21 @@ def accept(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
                            "body": inbound.body, "subject": inbound.subject,
                            "receivedAt": received_at.astimezone(dt.timezone.utc).isoformat()})
     engine = db_session.get_bind()
-    insert = postgresql_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["provider",
-                                                                                             "external_id"])
     # One statement is its own transaction: autocommit spares the BEGIN and COMMIT round trips of a session.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        stored = connection.execute(statement).rowcount
+        stored = connection.execute(_keep_event(engine.dialect.name), values).rowcount
     if not stored:  # the provider's retry of a text already kept (or already received)
         return Received(duplicate=True)
     _wake_worker()
     return Received(queued=True)
+
+
+@functools.cache
+def _keep_event(dialect: str):
+    """INSERT ... ON CONFLICT DO NOTHING, built once: the parameters travel apart, so each request skips building
+    and hashing a statement that never changes."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(WebhookEvent).on_conflict_do_nothing(index_elements=["provider", "external_id"])
 
 
 DRAIN_KEY = "inbound:drain"
