@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -42,6 +43,9 @@ class Business(UUIDPk, Timestamps, SoftDelete, Base):
     account_number_seq: Mapped[int] = mapped_column(default=0)
 
     settings: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Round robin's place: the agent who got the last auto-assigned conversation (no foreign key: users already
+    # refer to businesses, and a removed agent simply restarts the round).
+    last_assigned_agent_id: Mapped[uuid.UUID | None]
 
     def __repr__(self) -> str:
         return f"<Business {self.id} {self.name!r}>"

@@ -52,6 +52,9 @@ class Conversation(UUIDPk, BusinessOwned, Timestamps, Base):
     ai_confidence_avg: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
     sentiment: Mapped[str | None] = mapped_column(String(20))
     closed_at: Mapped[dt.datetime | None]
+    escalated_at: Mapped[dt.datetime | None]
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[dt.datetime | None]
 
     account = relationship("Account")
     assigned_agent = relationship("User", foreign_keys=[assigned_agent_id])

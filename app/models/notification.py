@@ -20,4 +20,7 @@ class Notification(UUIDPk, BusinessOwned, Base):
     body: Mapped[str | None] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))
     read_at: Mapped[dt.datetime | None]
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"),
+                                                              index=True)
+    emailed_at: Mapped[dt.datetime | None]  # included in an offline digest
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

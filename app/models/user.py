@@ -51,6 +51,14 @@ class User(UUIDPk, Timestamps, SoftDelete, UserMixin, Base):
     locked_until: Mapped[dt.datetime | None]
     notification_preferences: Mapped[dict] = mapped_column(JSONType, default=dict)
     last_login_at: Mapped[dt.datetime | None]
+    # The inbox (PRD 4.3.4): availability set by the agent and by presence, skills that pick eligible agents
+    # (languages such as "es", account tags such as "medical"), and a cap on open conversations (None: the
+    # business's default).
+    availability: Mapped[str] = mapped_column(String(20), default="offline", server_default="offline")
+    availability_changed_at: Mapped[dt.datetime | None]
+    last_seen_at: Mapped[dt.datetime | None]
+    skills: Mapped[list] = mapped_column(JSONType, default=list, server_default="[]")
+    max_open_conversations: Mapped[int | None]
 
     business = relationship("Business", lazy="joined")
 
