@@ -21,8 +21,11 @@ NAV = (
     ("Analytics", "analytics.index", "chart"),
     ("Compliance", "compliance.index", "lock"),
     ("Settings", "settings.index", "gear"),
+    ("Sandbox", "sandbox.index", "inbox"),
 )
-NAV_PERMISSIONS = {"compliance.index": "audit.view"}
+NAV_PERMISSIONS = {"compliance.index": "audit.view", "sandbox.index": "sandbox.use"}
+SANDBOX_ONLY = frozenset({"sandbox.index"})
+"""Entries that exist only while the providers are the sandbox."""
 """Entries only some roles may open (the permission matrix action); the rest are for every signed-in user."""
 
 
@@ -77,7 +80,9 @@ def init_web(app: Flask) -> None:
     def _shell_context():
         available = set(app.view_functions)
         role = g.principal.role if g.get("principal") is not None else None
+        sandbox = app.config["CONFIG_OBJECT"].sandbox
         nav = [(label, url_for(endpoint), icon, endpoint) for label, endpoint, icon in NAV if endpoint in available
-               and (endpoint not in NAV_PERMISSIONS or (role and permissions.can(role, NAV_PERMISSIONS[endpoint])))]
+               and (endpoint not in NAV_PERMISSIONS or (role and permissions.can(role, NAV_PERMISSIONS[endpoint])))
+               and (sandbox or endpoint not in SANDBOX_ONLY)]
         return {"nav_items": nav, "idle_minutes": app.config["SESSION_IDLE_MINUTES"],
                 "sandbox_mode": app.config["CONFIG_OBJECT"].sandbox}

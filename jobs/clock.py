@@ -93,9 +93,27 @@ def release_waiting_inbound(now) -> int:
     return int(current_app.extensions["jobs"].enqueue_once("messages", "jobs.inbound.drain", key=inbound.DRAIN_KEY))
 
 
+def sweep_presence(now) -> int:
+    """Agents whose last socket closed more than the grace period ago go offline (and hand their work on)."""
+    from flask import current_app
+
+    from app.services import assignment
+
+    gone = assignment.sweep_presence(db.session, current_app.extensions["jobs"].connection, now)
+    db.session.commit()
+    return gone
+
+
+def send_notification_digests(now) -> int:
+    """Offline agents get one email with what happened while they were away (their profile decides what)."""
+    from app.services import notifications
+
+    return notifications.send_digests(db.session, now)
+
+
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
 SCANNERS = [purge_expired, enqueue_due_webhooks, release_waiting_inbound, reconcile_sending, deliver_validation_notices,
-            release_due_messages]
+            release_due_messages, sweep_presence, send_notification_digests]
 
 
 def tick(app) -> None:

@@ -56,6 +56,8 @@ class User(UUIDPk, Timestamps, SoftDelete, UserMixin, Base):
     # business's default).
     availability: Mapped[str] = mapped_column(String(20), default="offline", server_default="offline")
     availability_changed_at: Mapped[dt.datetime | None]
+    # Who set it: "agent" (a choice presence never overrides) or "presence" (connected sockets).
+    availability_source: Mapped[str | None] = mapped_column(String(20))
     last_seen_at: Mapped[dt.datetime | None]
     skills: Mapped[list] = mapped_column(JSONType, default=list, server_default="[]")
     max_open_conversations: Mapped[int | None]

@@ -37,6 +37,7 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('availability', sa.String(length=20), server_default='offline', nullable=False))
         batch_op.add_column(sa.Column('availability_changed_at', app.models.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('availability_source', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('last_seen_at', app.models.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('skills', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('max_open_conversations', sa.Integer(), nullable=True))
@@ -48,6 +49,7 @@ def downgrade():
         batch_op.drop_column('max_open_conversations')
         batch_op.drop_column('skills')
         batch_op.drop_column('last_seen_at')
+        batch_op.drop_column('availability_source')
         batch_op.drop_column('availability_changed_at')
         batch_op.drop_column('availability')
 

@@ -404,3 +404,71 @@ def test_openapi_documents_the_conversation_paths(client):
     assert {"get", "post"} <= set(doc["paths"]["/conversations"])
     assert "get" in doc["paths"]["/conversations/{id}"] and "post" in doc["paths"]["/conversations/{id}/messages"]
     assert {"Conversation", "ConversationSummary", "ComplianceBlocked"} <= set(doc["components"]["schemas"])
+
+
+def test_patch_assigns_changes_status_and_snoozes(client, clock, shop):
+    """PRD 7.4 patch: a manager assigns to an agent, resolves with a resolution type, and the API checks both."""
+    business, admin, headers = shop
+    agent = gen_user(business, "agent")
+    conv = _conversation(business, debtor(business, contacted=True))
+    url = f"/api/v1/conversations/{conv.id}"
+    response = client.patch(url, json={"assignedAgentId": str(agent.id)}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["data"]["assignedAgentId"] == str(agent.id)
+    _error(client.patch(url, json={"status": "resolved"}, headers=headers), 400, "VALIDATION_ERROR", "resolutionType")
+    _error(client.patch(url, json={"status": "paused"}, headers=headers), 400, "VALIDATION_ERROR", "status")
+    _error(client.patch(url, json={"snoozedUntil": "tomorrow"}, headers=headers), 400, "VALIDATION_ERROR",
+           "snoozedUntil")
+    _error(client.patch(url, json={"colour": "red"}, headers=headers), 400, "VALIDATION_ERROR", "colour")
+    done = client.patch(url, json={"status": "resolved", "resolutionType": "payment_plan"}, headers=headers)
+    assert done.status_code == 200
+    assert (done.get_json()["data"]["status"], done.get_json()["data"]["resolutionType"]) == \
+        ("resolved", "payment_plan")
+
+
+def test_patch_respects_roles_and_tenancy(client, clock, shop):
+    business, admin, headers = shop
+    other = messaging_business("Other Co")
+    foreign = _conversation(other, debtor(other, contacted=True))
+    _error(client.patch(f"/api/v1/conversations/{foreign.id}", json={"status": "escalated"}, headers=headers),
+           404, "NOT_FOUND")
+    agent, colleague = gen_user(business, "agent"), gen_user(business, "agent")
+    queued = _conversation(business, debtor(business, contacted=True))
+    agent_headers = _headers(client, clock, agent)
+    _error(client.patch(f"/api/v1/conversations/{queued.id}", json={"assignedAgentId": str(colleague.id)},
+                        headers=agent_headers), 403, "FORBIDDEN")
+    taken = client.patch(f"/api/v1/conversations/{queued.id}", json={"assignedAgentId": str(agent.id)},
+                         headers=agent_headers)
+    assert taken.status_code == 200, "an agent takes a conversation from the queue"
+
+
+def test_a_debtor_message_reopens_a_resolved_conversation_and_wakes_a_snoozed_one(client, clock, shop, app):
+    from app.services.channels import inbound
+
+    business, admin, headers = shop
+    account = debtor(business, contacted=True)
+    conv = _conversation(business, account, status="resolved")
+    conv.resolution_type = "other"
+    db.session.commit()
+    message = inbound.InboundMessage(channel="sms", from_address=account.phone, to_address=business.sms_number,
+                                     body="Actually, can we talk about a plan?", external_id="SMreopen1",
+                                     provider="twilio")
+    result = inbound.receive_committed(db.session, message, clock.now())
+    assert result.conversation.id == conv.id and conv.status == "active" and conv.resolution_type is None
+    conv.snoozed_until = clock.now() + dt.timedelta(days=1)
+    db.session.commit()
+    inbound.receive_committed(db.session, inbound.InboundMessage(
+        channel="sms", from_address=account.phone, to_address=business.sms_number, body="Hello?",
+        external_id="SMreopen2", provider="twilio"), clock.now())
+    assert db.session.get(Conversation, conv.id).snoozed_until is None
+
+
+def test_a_closed_conversation_stays_closed_when_the_debtor_writes(client, clock, shop):
+    from app.services.channels import inbound
+
+    business, admin, headers = shop
+    account = debtor(business, contacted=True)
+    closed = _conversation(business, account, status="closed")
+    result = inbound.receive_committed(db.session, inbound.InboundMessage(
+        channel="sms", from_address=account.phone, to_address=business.sms_number, body="Hi again",
+        external_id="SMclosed1", provider="twilio"), clock.now())
+    assert result.conversation.id != closed.id and closed.status == "closed"

@@ -283,16 +283,17 @@ def test_a_photo_can_be_removed(client, clock, avatars):
 
 
 def test_notification_preferences_are_saved_as_booleans(client, clock):
-    """Are the four notification settings stored as booleans (unticked is off) and audited?"""
+    """Are the five notification settings stored as booleans (unticked is off) and audited?"""
     user = _signed_in(client, clock)
     response = client.post("/settings/profile/notifications",
                            data={"notify-assignment_email": "y", "notify-daily_digest_email": "y"})
     assert response.status_code == 302
     db.session.refresh(user)
-    assert user.notification_preferences == {"assignment_email": True, "escalation_email": False,
-                                             "daily_digest_email": True, "browser_notifications": False}
+    assert user.notification_preferences == {"assignment_email": True, "message_email": False,
+                                             "escalation_email": False, "daily_digest_email": True,
+                                             "browser_notifications": False}
     assert _audit("notification_preferences_updated")[0].changes == {
-        "escalation_email": [True, False], "daily_digest_email": [False, True],
+        "message_email": [True, False], "escalation_email": [True, False], "daily_digest_email": [False, True],
         "browser_notifications": [True, False]}
     html = client.get("/settings/profile").get_data(as_text=True)
     assert re.search(r'checked id="notify-daily_digest_email"', html)

@@ -14,7 +14,7 @@ from app.blueprints.api.idempotent import idempotent
 from app.blueprints.api.params import pagination
 from app.extensions import db
 from app.models.conversation import CHANNELS
-from app.services import channels, conversations
+from app.services import channels, conversation_actions, conversations
 from app.services.clock import get_clock
 from app.services.errors import ComplianceBlocked, ValidationError
 
@@ -101,9 +101,57 @@ def send_message(conversation_id):
     conversations.may_send_as(g.principal, sender_type)
     outcome = channels.send(db.session, account=account, channel=conversation.channel, body=text, kind=sender_type,
                             sender_type=sender_type, sender_id=g.principal.user_id, conversation=conversation,
-                            subject=conversation.subject, principal=g.principal, now=get_clock().now())
+                            subject=conversation.subject, principal=g.principal, now=get_clock().now(),
+                            to_address=conversation.debtor_address,
+                            in_reply_to=conversation_actions.last_inbound(db.session, conversation))
     db.session.commit()
     blocked = _blocked(outcome)
     if blocked is not None:
         return blocked
     return ok(sent_message_json(outcome.message), status=201)
+
+
+@bp.patch("/conversations/<conversation_id>")
+@api_auth(*STAFF)
+def update_conversation(conversation_id):
+    """PRD 7.4 patch: assign (assignedAgentId, null for the queue), status with resolutionType (required to resolve
+    or close) and an escalation reason, snoozedUntil (ISO time, null to wake). Each part is checked as the inbox
+    checks it; all of it applies or none."""
+    body = json_body()
+    known = {"assignedAgentId", "status", "resolutionType", "reason", "snoozedUntil"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValidationError(f"Unknown field {unknown[0]}.", field=unknown[0])
+    if not set(body) & {"assignedAgentId", "status", "snoozedUntil"}:
+        raise ValidationError("Send assignedAgentId, status or snoozedUntil.", field="status")
+    now = get_clock().now()
+    if "assignedAgentId" in body:
+        conversation_actions.assign(db.session, g.principal, conversation_id, body["assignedAgentId"], now=now)
+    if "status" in body:
+        if not isinstance(body["status"], str):
+            raise ValidationError("status must be a string.", field="status")
+        conversation_actions.set_status(db.session, g.principal, conversation_id, body["status"],
+                                        resolution_type=optional_str(body, "resolutionType", max_length=50),
+                                        reason=optional_str(body, "reason", max_length=2000), now=now)
+    elif "resolutionType" in body:
+        raise ValidationError("resolutionType goes with status resolved or closed.", field="resolutionType")
+    if "snoozedUntil" in body:
+        conversation_actions.snooze(db.session, g.principal, conversation_id,
+                                    until=_instant(body["snoozedUntil"], "snoozedUntil"), now=now)
+    db.session.commit()
+    return ok(conversation_detail(conversations.get_detail(db.session, g.principal, conversation_id)))
+
+
+def _instant(value, name: str):
+    """An ISO 8601 time with its offset, or None."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"{name} must be an ISO 8601 time.", field=name) from None
+    if parsed.tzinfo is None:
+        raise ValidationError(f"{name} needs a time zone offset (for example Z).", field=name)
+    return parsed

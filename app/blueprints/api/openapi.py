@@ -170,6 +170,17 @@ document("/conversations", "post", "Start outreach: 201 with a new conversation,
 document("/conversations/{id}", "get", "One conversation with its messages in order", tags=_CONVERSATION_TAGS,
          parameters=[_PATH_ID],
          responses={"200": {"description": "OK", **_envelope("Conversation")}})
+document("/conversations/{id}", "patch", "Assign (assignedAgentId, null for the queue), change status (resolved and "
+         "closed need resolutionType; escalated takes a reason) or snooze (snoozedUntil, null to wake)",
+         tags=_CONVERSATION_TAGS, parameters=[_PATH_ID],
+         request_body={"type": "object", "properties": {
+             "assignedAgentId": {**_ID, "nullable": True}, "status": _CONVERSATION_STATUS,
+             "resolutionType": {"type": "string", "enum": ["paid", "payment_plan", "dispute", "cease",
+                                                           "wrong_number", "other"]},
+             "reason": {"type": "string", "maxLength": 2000},
+             "snoozedUntil": {"type": "string", "format": "date-time", "nullable": True}}},
+         responses={"200": {"description": "The updated conversation", **_envelope("Conversation")},
+                    "409": {"description": "At capacity, or a second open conversation on the channel"}})
 document("/conversations/{id}/messages", "post", "Send a message in an open conversation (409 once resolved or "
          "closed; Idempotency-Key supported)", tags=_CONVERSATION_TAGS, parameters=[_PATH_ID, _IDEMPOTENCY],
          request_body={"type": "object", "required": ["content"], "properties": {

@@ -49,6 +49,7 @@ class RemoveAvatarForm(FlaskForm):
 
 class NotificationsForm(FlaskForm):
     assignment_email = BooleanField("Email me when a conversation is assigned to me")
+    message_email = BooleanField("Email me about debtor messages in my conversations while I am offline")
     escalation_email = BooleanField("Email me when a conversation I follow is escalated")
     daily_digest_email = BooleanField("Email me a daily digest")
     browser_notifications = BooleanField("Show browser notifications")

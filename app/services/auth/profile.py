@@ -24,6 +24,7 @@ NAME_MAX = 100
 # Notification settings, in the order the page lists them, with their defaults.
 NOTIFICATION_DEFAULTS = {
     "assignment_email": True,
+    "message_email": True,
     "escalation_email": True,
     "daily_digest_email": False,
     "browser_notifications": True,

@@ -62,7 +62,11 @@ def update_user(db_session, principal: Principal, target: User, *, role: str | N
             changes[field] = [getattr(target, field), value]
             setattr(target, field, value)
     if "status" in changes and status == "inactive":
+        from app.services import assignment
+
         web_sessions.revoke_all(db_session, target.id, now)
+        target.availability, target.availability_source = "offline", "presence"
+        assignment.release_from(db_session, target, now=now)  # their open conversations go on or back to the queue
     if changes:
         action = "role_changed" if "role" in changes else ("user_deactivated" if status == "inactive" else
                                                            "user_reactivated" if "status" in changes else "user_updated")

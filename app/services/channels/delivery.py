@@ -72,9 +72,8 @@ def deliver(db_session, message_id, now: dt.datetime) -> str:
     if not claimed:
         return "taken"
     db_session.refresh(message)
-    envelope = envelope_for(db_session, message)
     try:
-        accepted = provider.send(envelope)
+        accepted = provider.send(envelope_for(db_session, message))
     except providers_base.RetryableError as exc:
         db_session.rollback()
         if exc.ambiguous:  # left in `sending`: reconcile() asks the provider before any resend
@@ -270,16 +269,36 @@ def _unsubscribe_url(message: Message) -> str | None:
 
 
 def _attachments(db_session, message: Message) -> tuple:
+    """The files a message carries: the validation notice PDF, and documents of the account an agent attached
+    ('document:<id>'), read from storage at send time."""
     kinds = ((message.compliance_record or {}).get("attempt") or {}).get("attachments") or ()
-    if "validation_notice_pdf" not in kinds or message.account_id is None:
+    if not kinds or message.account_id is None:
         return ()
-    from app.services.portal import notice
-
     account = db_session.get(Account, message.account_id)
-    language = ((message.compliance_record or {}).get("attempt") or {}).get("language") or account.preferred_language
-    data = notice.notice_pdf(db_session, account, now=message.created_at, language=language)
-    name = "aviso-de-validacion.pdf" if language == "es" else "validation-notice.pdf"
-    return (providers_base.Attachment(filename=name, content_type="application/pdf", data=data),)
+    files = []
+    if "validation_notice_pdf" in kinds:
+        from app.services.portal import notice
+
+        language = ((message.compliance_record or {}).get("attempt") or {}).get("language") \
+            or account.preferred_language
+        data = notice.notice_pdf(db_session, account, now=message.created_at, language=language)
+        name = "aviso-de-validacion.pdf" if language == "es" else "validation-notice.pdf"
+        files.append(providers_base.Attachment(filename=name, content_type="application/pdf", data=data))
+    for kind in kinds:
+        if kind.startswith("document:"):
+            files.append(_document_attachment(db_session, account, kind.split(":", 1)[1]))
+    return tuple(files)
+
+
+def _document_attachment(db_session, account: Account, document_id: str):
+    from app.models import Document
+    from app.services.storage import storage_for
+
+    document = db_session.get(Document, uuid.UUID(document_id))
+    if document is None or document.account_id != account.id:
+        raise providers_base.PermanentError("the attached document no longer exists")
+    data = storage_for(current_app).get(document.storage_path)
+    return providers_base.Attachment(filename=document.filename, content_type=document.mime_type, data=data)
 
 
 def _provider_for(db_session, channel: str, name: str | None = None):

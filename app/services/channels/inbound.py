@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.models import (Account, Business, ConsentEvent, Conversation, Message, Notification, OptOutEvent,
                         UnmatchedInbound, User, WebhookEvent)
+from app.models.conversation import OPEN_STATUSES
 from app.services.channels import usage
 from app.services.channels.optouts import is_opted_out
 from app.services.channels.outbound import Outcome, find_open_conversation, send
@@ -218,8 +219,8 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     if account is None:
         return _unknown_sender(db_session, business, inbound, sender, at, now)
 
-    conversation = find_open_conversation(db_session, account, inbound.channel) or _new_conversation(
-        db_session, account, inbound, sender, now)
+    conversation = find_open_conversation(db_session, account, inbound.channel) or _reopened(
+        db_session, account, inbound.channel, now) or _new_conversation(db_session, account, inbound, sender, now)
     found = classifier.analyze(inbound.body)
     message = Message(business_id=business.id, conversation_id=conversation.id, account_id=account.id,
                       sender_type="debtor", kind="inbound", purpose="collection", channel=inbound.channel,
@@ -235,6 +236,7 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     conversation.last_inbound_at = at
     conversation.last_message_from = "debtor"
     conversation.unread_count = (conversation.unread_count or 0) + 1
+    conversation.snoozed_until = None  # a debtor's message wakes a snoozed conversation
     conversation.updated_at = now
     usage.count(db_session, business.id, at=at, received=1)
 
@@ -243,9 +245,40 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     result.recorded = inbound_records.record(db_session, account, message, found, at)
     _keywords(db_session, result, found, inbound, sender, now)
     if found.labels & ESCALATING and conversation.status == "active":
-        conversation.status = "escalated"
-    _route(db_session, result)
+        from app.services.conversation_actions import escalate_from_pipeline
+
+        escalate_from_pipeline(db_session, conversation, account, _escalation_reason(found.labels), now)
+    if conversation.status in OPEN_STATUSES and conversation.assigned_agent_id is None:
+        from app.services import assignment
+
+        assignment.auto_assign(db_session, conversation, account, now=now)
+    _route(db_session, result, now)
     return result
+
+
+ESCALATION_REASONS = {classifier.ATTORNEY: "The debtor mentioned an attorney", classifier.DISPUTE: "The debtor "
+                      "disputes the debt", classifier.ORIGINAL_CREDITOR: "The debtor asked for the original creditor",
+                      classifier.OPT_OUT_UNCERTAIN: "The debtor may have asked to stop (unclear opt-out)"}
+
+
+def _escalation_reason(labels) -> str:
+    return "; ".join(ESCALATION_REASONS[label] for label in sorted(labels & ESCALATING)) or "Needs a person"
+
+
+def _reopened(db_session, account: Account, channel: str, now: dt.datetime) -> Conversation | None:
+    """A debtor writing again reopens their last resolved conversation on the channel (a closed one stays
+    closed: a new conversation starts)."""
+    latest = db_session.scalars(select(Conversation).where(
+        Conversation.business_id == account.business_id, Conversation.account_id == account.id,
+        Conversation.channel == channel).order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(1)).first()
+    if latest is None or latest.status != "resolved":
+        return None
+    latest.status = "active"
+    latest.resolution_type = None
+    latest.resolved_at = None
+    latest.updated_at = now
+    return latest
 
 
 def _new_conversation(db_session, account: Account, inbound: InboundMessage, sender: str | None,
@@ -449,22 +482,29 @@ def _template_text(db_session, business: Business, template: str, channel: str, 
 
 
 # -- routing --------------------------------------------------------------------------------------------------------
-def _route(db_session, result: Received) -> None:
+def _route(db_session, result: Received, now: dt.datetime) -> None:
     """The assigned agent hears of it; otherwise it waits in the business's inbox queue (the AI answers there)."""
     from app import realtime
+    from app.services import notifications
+    from app.services.conversation_events import publish_conversation
 
     conversation, message = result.conversation, result.message
     payload = {"messageId": str(message.id), "conversationId": str(conversation.id),
                "accountId": str(result.account.id), "direction": "inbound", "labels": sorted(result.labels)}
     realtime.publish(f"conversation:{conversation.id}", "message.created", payload, session=db_session)
     realtime.publish(f"business:{result.business.id}", "message.created", payload, session=db_session)
-    update = {"conversationId": str(conversation.id), "status": conversation.status,
-              "unreadCount": conversation.unread_count, "assignedAgentId": str(conversation.assigned_agent_id)
-              if conversation.assigned_agent_id else None}
-    realtime.publish(f"business:{result.business.id}", "conversation.updated", update, session=db_session)
+    publish_conversation(db_session, conversation)
     if conversation.assigned_agent_id:
-        realtime.publish(f"user:{conversation.assigned_agent_id}", "notification.created",
-                         {"kind": "new_message", **payload}, session=db_session)
+        account = result.account
+        name = " ".join(p for p in (account.first_name, account.last_name) if p) or "The debtor"
+        notifications.notify(db_session, user_id=conversation.assigned_agent_id, business_id=result.business.id,
+                             kind="message", title=f"New message from {name}", body=_preview(message.content),
+                             link=f"/conversations/{conversation.id}", conversation_id=conversation.id, now=now)
+
+
+def _preview(text: str | None, limit: int = 140) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _notify_managers(db_session, business: Business, account: Account, kind: str, title: str, body: str,
