@@ -178,3 +178,25 @@ def test_snooze_needs_a_future_time_and_a_debtor_message_wakes_it():
     actions.snooze(db.session, _as(manager), conversation.id, until=NOW + dt.timedelta(hours=4), now=NOW)
     db.session.commit()
     assert db.session.get(Conversation, conversation.id).snoozed_until == NOW + dt.timedelta(hours=4)
+
+
+def test_an_email_reply_carries_the_attached_document(app):
+    """The file is kept on the account and read from storage when the email goes out."""
+    from app.models import Document
+
+    business = messaging_business()
+    manager = gen_user(business, "manager")
+    account = debtor(business, contacted=True)
+    conversation = gen_conversation(business, account, channel="email")
+    conversation.debtor_address = account.email
+    db.session.commit()
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    outcome = actions.reply(db.session, _as(manager), conversation.id, "Your statement is attached.", now=NOW,
+                            attachment=("statement.pdf", "application/pdf", pdf))
+    db.session.commit()
+    assert outcome.message.delivery_status == "queued"
+    assert db.session.scalars(select(Document).where(Document.account_id == account.id)).one().filename == \
+        "statement.pdf"
+    app.extensions["jobs"].work_burst()
+    sent = db.session.scalars(select(SandboxMessage).where(SandboxMessage.to_address == account.email)).one()
+    assert [a["filename"] for a in sent.meta["attachments"]] == ["statement.pdf"]
