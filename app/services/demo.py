@@ -117,6 +117,7 @@ def load(db_session, now: dt.datetime, *, skip_if_present: bool = False, account
     manager = staff["manager"]
     accounts_made = [_account(db_session, business, rng, i, now, agents) for i in range(accounts)]
     db_session.flush()
+    _inbox(db_session, business, agents, manager)
     _conversations(db_session, business, rng, accounts_made, now, agents)
     _payments(db_session, business, rng, accounts_made, now, manager)
     return DemoResult(business, created=True)
@@ -173,6 +174,28 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().replace("'", "")
 
 
+CANNED = (
+    ("hello", "en", "Hi {{firstName}}, this is {{businessName}}. How can I help you with account {{accountNumber}}?"),
+    ("balance", "en", "Your current balance is ${{balance}}. You can pay or set up a plan from your secure link."),
+    ("plan", "en", "We can set up a payment plan that fits your budget. How much could you pay each month?"),
+    ("hola", "es", "Hola {{firstName}}, le saluda {{businessName}}. ¿En qué le puedo ayudar con la cuenta "
+                   "{{accountNumber}}?"),
+    ("saldo", "es", "Su saldo actual es de ${{balance}}. Puede pagar o pedir un plan desde su enlace seguro."),
+)
+"""Canned responses the inbox offers after '/', in both languages."""
+
+
+def _inbox(db_session, business, agents, manager) -> None:
+    """Skills for skill-based assignment (Sofia speaks Spanish and takes medical accounts) and canned responses."""
+    from app.models import Template
+
+    for agent in agents:
+        agent.skills = ["es", "medical"] if agent.first_name == "Sofia" else ["en"]
+    for name, language, body in CANNED:
+        db_session.add(Template(business_id=business.id, name=name, template_type="canned", language=language,
+                                body=body, variables=[], is_active=True, created_by_id=manager.id))
+
+
 def _conversations(db_session, business, rng, accounts, now, agents) -> None:
     candidates = [a for a in accounts if a.status in ("active", "in_payment_plan", "disputed") and a.phone]
     for n, account in enumerate(rng.sample(candidates, k=min(14, len(candidates)))):
@@ -188,7 +211,10 @@ def _conversations(db_session, business, rng, accounts, now, agents) -> None:
                             debtor_address=theirs, business_address=ours, assigned_agent_id=agent.id if agent else None,
                             assigned_at=started if agent else None, sentiment=rng.choice(("neutral", "negative", "positive")),
                             subject="About your account" if channel == "email" else None, created_at=started,
-                            closed_at=started + dt.timedelta(hours=1) if status == "resolved" else None)
+                            resolution_type="paid" if status == "resolved" else None,
+                            resolved_at=started + dt.timedelta(hours=1) if status == "resolved" else None,
+                            escalated_at=started + dt.timedelta(minutes=30) if status == "escalated" else None,
+                            escalation_reason="The debtor disputes the amount" if status == "escalated" else None)
         db_session.add(conv)
         db_session.flush()
         at = started

@@ -41,6 +41,12 @@ def test_seed_demo_loads_a_realistic_business_once(runner):
     assert db.session.scalar(select(func.count()).select_from(Account)) == 200
     assert db.session.scalar(select(func.count()).select_from(User)) == 4
     assert db.session.scalar(select(func.count()).select_from(Conversation)) >= 10
+    from app.models import Template
+
+    canned = db.session.scalars(select(Template.language).where(Template.template_type == "canned")).all()
+    assert {"en", "es"} <= set(canned), "the inbox offers canned responses in both languages"
+    assert db.session.scalar(select(func.count()).select_from(Conversation).where(
+        Conversation.status == "resolved", Conversation.resolution_type.is_(None))) == 0
     assert db.session.scalar(select(func.count()).select_from(Payment)) >= 40
     languages = set(db.session.scalars(select(Account.preferred_language)).all())
     states = set(db.session.scalars(select(Account.state)).all())
