@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.health import bp as health_bp
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.portal import bp as portal_bp
+    from app.blueprints.sandbox import bp as sandbox_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.webhooks import bp as webhooks_bp
 
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(compliance_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(sandbox_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -11,13 +11,11 @@ from app.blueprints.api.envelope import ok, page_meta
 from app.blueprints.api.openapi import document
 from app.blueprints.api.params import pagination
 from app.extensions import db
-from app.models import Business
 from app.services.channels import simulator
 from app.services.channels.sandbox import set_outage
 from app.services.clock import get_clock
-from app.services.errors import DomainError, NotFound, ValidationError
+from app.services.errors import NotFound, ValidationError
 from app.services.sandbox_outbox import list_messages, serialize
-from app.services.timezones import normalize_e164
 
 SIMULATOR_ROLES = ("business_admin", "manager", "super_admin")
 CHANNELS = ("sms", "whatsapp", "email")
@@ -52,42 +50,13 @@ def sandbox_inbound():
     """A debtor's message to the business's sender address, posted through the provider's real webhook."""
     _require_sandbox("The simulator")
     body = json_body()
-    channel = _channel(body)
-    sender = required_str(body, "from", max_length=255)
-    if channel == "email":
-        sender = sender.lower()
-        if "@" not in sender:
-            raise ValidationError("Give the sender's email address.", field="from")
-    else:
-        sender = normalize_e164(sender.removeprefix("whatsapp:")) or ""
-        if not sender:
-            raise ValidationError("Give the sender's phone number.", field="from")
-    text = required_str(body, "body", max_length=10000)
-    subject = optional_str(body, "subject", max_length=255)
-    replay_of = optional_str(body, "externalId", max_length=255)
-    business = db.session.get(Business, g.principal.business_id) if g.principal.business_id else None
-    if business is None:
-        raise ValidationError("The simulator sends to a business's address: sign in as its staff.", field="channel")
-    ours = {"sms": business.sms_number, "whatsapp": business.whatsapp_number, "email": business.sender_email}[channel]
-    if not ours:
-        raise ValidationError(f"This business has no {channel} address.", field="channel")
-    business_id = business.id
-    existed = replay_of is not None and any(simulator.find_inbound(db.session, business_id, replay_of))
-    db.session.commit()  # the webhook runs as its own request with its own session: hold nothing open
-
-    result = simulator.simulate_inbound(current_app._get_current_object(), channel=channel, from_address=sender,
-                                        to_address=ours, body=text, subject=subject, external_id=replay_of)
-    if result["status"] != 200:
-        error = (result["json"] or {}).get("error") or {}
-        raise DomainError(error.get("message") or f"The provider webhook answered {result['status']}.",
-                          code=error.get("code") or "BAD_REQUEST", status=result["status"])
-    simulator.process_waiting(db.session, result["externalId"])  # a plain text the webhook left for the worker
-    message, unmatched = simulator.find_inbound(db.session, business_id, result["externalId"])
-    return ok({"messageId": str(message.id) if message else None,
-               "conversationId": str(message.conversation_id) if message and message.conversation_id else None,
-               "accountId": str(message.account_id) if message and message.account_id else None,
-               "externalId": result["externalId"], "duplicate": existed, "unknownSender": unmatched is not None},
-              status=201)
+    result = simulator.debtor_writes(current_app._get_current_object(), db.session, g.principal.business_id,
+                                     channel=required_str(body, "channel"),
+                                     sender=required_str(body, "from", max_length=255),
+                                     body=required_str(body, "body", max_length=10000),
+                                     subject=optional_str(body, "subject", max_length=255),
+                                     replay_of=optional_str(body, "externalId", max_length=255))
+    return ok(result, status=201)
 
 
 @bp.post("/sandbox/outage")

@@ -1,5 +1,5 @@
 """The offline provider for every channel: records each send in the sandbox outbox and plays the provider's status
-callbacks through the simulator.
+callbacks through the simulator. Each recorded send is announced to the business's open pages (`sandbox.message`).
 
 So the failure paths can be tried without a provider, it refuses what the real ones refuse: Twilio's own magic
 test numbers (+15005550001 invalid number 21211, +15005550004 unsubscribed 21610, +15005550009 not a mobile
@@ -17,6 +17,7 @@ from app.services.channels import sandbox as outbox
 from app.services.channels.providers.base import Accepted, CannotReconcile, Envelope, Found, PermanentError, \
     RetryableError
 from app.services.clock import get_clock
+from app.services.sandbox_outbox import announce
 
 set_outage = outbox.set_outage
 outage_until = outbox.outage_until
@@ -52,6 +53,7 @@ class SandboxProvider:
             to_address=_plain(envelope.to_address), body=envelope.body, now=now, subject=envelope.subject,
             html=envelope.html, business_id=envelope.business_id, kind=self.kind,
             message_id=envelope.message_id if self.kind == "debtor" else None, meta={**self.meta, **_meta(envelope)})
+        announce(self.db_session, row)
         if self.kind == "debtor" and importlib.util.find_spec(SIMULATOR) is not None:
             from app.services.channels import simulator
 
