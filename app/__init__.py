@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.sandbox import bp as sandbox_bp
     from app.blueprints.settings import bp as settings_bp
     from app.blueprints.webhooks import bp as webhooks_bp
+    from app.blueprints.widget import bp as widget_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(widget_bp)
 
 
 def _register_cli(app: Flask) -> None:

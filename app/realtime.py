@@ -135,6 +135,8 @@ def _join(data=None):
         if room.startswith("conversation:"):
             leave_room(room)
     join_room(f"conversation:{conversation.id}")
+    session["viewing"] = {"conversation_id": str(conversation.id), "account_id": str(conversation.account_id),
+                          "channel": conversation.channel}
     return {"ok": True, "room": f"conversation:{conversation.id}"}
 
 
@@ -153,9 +155,9 @@ def _typing(data=None):
         payload = {"conversationId": data.get("conversationId"), "userId": who["user_id"], "name": who["name"],
                    "typing": state, "from": "agent"}
         emit("typing", payload, to=room, include_self=False)
-        account_id = data.get("accountId")
-        if data.get("channel") == "web_chat" and account_id:
-            emit("typing", {"typing": state, "from": "agent"}, to=f"portal:{account_id}")
+        viewing = session.get("viewing") or {}
+        if viewing.get("conversation_id") == str(data.get("conversationId")) and viewing.get("channel") == "web_chat":
+            emit("typing", {"typing": state, "from": "agent"}, to=f"portal:{viewing['account_id']}")
     else:
         from app.services import web_chat
 

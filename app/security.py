@@ -13,8 +13,9 @@ LARGE_UPLOAD_PATHS = ("/accounts/import", "/accounts/import/", "/api/v1/accounts
 DOCUMENT_UPLOAD_PATH = re.compile(r"^/accounts/[^/]+/documents/?$")
 DOCUMENT_UPLOAD_MAX_CONTENT_LENGTH = 101 * 1024 * 1024
 
-# Pages that may be framed by a business's own site (the chat widget); everything else may not.
-FRAMEABLE_PREFIXES = ("/widget/",)
+# Pages that may be framed by a business's own site (the chat widget: the frame at /widget and its /widget/...
+# requests); everything else may not.
+FRAMEABLE_PREFIXES = ("/widget",)
 
 
 def _origin(url: str | None) -> str | None:
@@ -42,7 +43,9 @@ def content_security_policy(frameable: bool) -> str:
         "img-src 'self' data:",
         "font-src 'self'",
         f"connect-src 'self' ws: wss: {api_origin}",
-        f"frame-src {stripe} https://hooks.stripe.com" if stripe == "https://js.stripe.com" else f"frame-src {stripe}",
+        # 'self': the portal's "Chat with us" opens the chat frame (/widget) inside the page
+        f"frame-src 'self' {stripe} https://hooks.stripe.com" if stripe == "https://js.stripe.com"
+        else f"frame-src 'self' {stripe}",
         "object-src 'none'",
         "base-uri 'self'",
         "form-action 'self'",

@@ -53,6 +53,12 @@ def deliver(db_session, message_id, now: dt.datetime) -> str:
         db_session.commit()
         if outcome != ALLOW:
             return outcome
+    if message.channel == "web_chat":  # no provider: marking it sent and pushing it to the debtor is the delivery
+        from app.services import web_chat
+
+        outcome = web_chat.deliver(db_session, message, now)
+        db_session.commit()
+        return outcome
     if message.delivery_status != "queued":
         return message.delivery_status
     if message.next_attempt_at and message.next_attempt_at > now:

@@ -300,6 +300,11 @@ def business_for(db_session, channel: str, to_address: str) -> Business | None:
     address = norm_address(to_address)
     if not address:
         return None
+    if channel == "web_chat":  # the widget names the business by id: web:<business id>
+        from app.services.web_chat import id_of
+
+        business = db_session.get(Business, id_of(address)) if id_of(address) else None
+        return business if business is not None and business.deleted_at is None else None
     if channel == "email":
         match = func.lower(Business.sender_email) == address
     elif channel == "whatsapp":
@@ -315,6 +320,12 @@ def account_for(db_session, business_id, channel: str, sender: str | None) -> Ac
     most recently active (a debtor with several debts writes from one number)."""
     if not sender:
         return None
+    if channel == "web_chat":  # the account the identity check proved: web:<account id>
+        from app.services.web_chat import id_of
+
+        account = db_session.get(Account, id_of(sender)) if id_of(sender) else None
+        return account if account is not None and account.business_id == business_id \
+            and account.deleted_at is None else None
     if channel == "email":
         match = func.lower(Account.email) == sender
     else:

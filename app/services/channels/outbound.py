@@ -174,7 +174,9 @@ def _destination(account: Account | None, channel: str, to_address: str | None) 
         if not account.email:
             raise ValidationError("This account has no email address on file.", field="channel")
         return account.email.lower()
-    return None  # web chat reaches the debtor's open portal session, not an address
+    from app.services.web_chat import debtor_address
+
+    return debtor_address(account.id)  # web chat reaches the debtor's portal room; TP-2 reads this address
 
 
 def sender_address(business: Business, channel: str) -> str | None:
@@ -260,3 +262,7 @@ def _publish(db_session, message: Message, conversation: Conversation | None, cr
         realtime.publish(f"business:{message.business_id}", "conversation.created",
                          {"conversationId": str(conversation.id), "accountId": str(conversation.account_id)},
                          session=db_session)
+    if message.channel == "web_chat":  # the push is the delivery: only a message that went out reaches the debtor
+        from app.services import web_chat
+
+        web_chat.publish_bubble(db_session, message)
