@@ -44,7 +44,8 @@ def notify(db_session, *, user_id, business_id, kind: str, title: str, body: str
                                 title=title[:255], body=body, link=link, conversation_id=conversation_id,
                                 created_at=now)
     db_session.add(notification)
-    _publish(db_session, notification, unread_count(db_session, user.id) + 1)
+    db_session.flush()
+    _publish(db_session, notification, unread_count(db_session, user.id))
     return notification
 
 

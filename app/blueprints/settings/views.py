@@ -12,6 +12,9 @@ SECTIONS = (
     ("Webhooks", "settings.webhooks", "settings.manage", "Signed JSON to your systems when accounts change."),
     ("Compliance", "settings.compliance", "settings.manage",
      "Narrower contact caps and hours, safe-harbor switches, dispute address and licence numbers."),
+    ("Canned responses", "settings.canned", None, "Ready replies agents insert with / in a conversation."),
+    ("Assignment", "settings.assignment", "users.manage",
+     "How conversations reach agents, capacity, and who is online."),
     ("Audit log", "settings.audit_log", "audit.view", "Who did what, when and from where; export to CSV."),
 )
 

@@ -52,11 +52,7 @@
     if (body.dataset.realtime !== "on" || typeof io === "undefined") return;
     var socket = io({ transports: ["websocket", "polling"] });
     window.funnelChat.socket = socket;
-    socket.on("notification.created", function (payload) {
-      var badge = document.getElementById("notification-count");
-      if (badge) { badge.hidden = false; badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1); }
-      if (payload && payload.title) toast(payload.title);
-    });
+    socket.on("notification.created", onNotification);
   }
 
   /* Charts: <canvas data-chart="doughnut" data-chart-labels='[..]' data-chart-values='[..]'> */
@@ -99,5 +95,146 @@
     body.addEventListener("htmx:responseError", function (e) {
       toast(e.detail.xhr.status === 429 ? "Too many requests: wait a moment and try again." : "That did not work. Please try again.");
     });
+  });
+
+  /* Notifications and availability: the bell's badge and list, a toast per new notification, a browser notification
+     while the tab is hidden (only once the person allowed it from the menu, never asked on load), availability shown
+     live, and "away" after five minutes without input ("online" again on the next input). */
+  var AVAILABILITY = { online: "Online", away: "Away", offline: "Offline" };
+  var IDLE_AWAY_MS = 5 * 60 * 1000;
+
+  function setUnread(count) {
+    var badge = document.getElementById("notification-count");
+    var label = document.getElementById("notification-count-label");
+    if (badge) { badge.hidden = count < 1; badge.textContent = count > 99 ? "99+" : String(count); }
+    if (label) label.textContent = "Notifications" + (count > 0 ? ", " + count + " unread" : "");
+  }
+
+  function currentUnread() {
+    var badge = document.getElementById("notification-count");
+    return badge && !badge.hidden ? (parseInt(badge.textContent, 10) || 0) : 0;
+  }
+
+  /* Only our own paths become links (never another site or a script URL). */
+  function ownPath(link) {
+    var own = typeof link === "string" && link.charAt(0) === "/" && link.charAt(1) !== "/" && link.charAt(1) !== "\\";
+    return own ? link : null;
+  }
+
+  function notificationToast(payload) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var link = ownPath(payload.link);
+    var el = document.createElement("div");
+    el.className = "toast toast-notification";
+    var title = document.createElement(link ? "a" : "strong");
+    title.textContent = payload.title;
+    if (link) title.href = link;
+    el.appendChild(title);
+    if (payload.body) {
+      var text = document.createElement("span");
+      text.textContent = payload.body;
+      el.appendChild(text);
+    }
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 8000);
+  }
+
+  function browserNotify(payload) {
+    var menu = document.getElementById("notifications-menu");
+    if (!document.hidden || !menu || menu.dataset.browserNotifications !== "on") return;
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    var shown = new Notification(payload.title, { body: payload.body || "", tag: payload.id || undefined });
+    shown.onclick = function () {
+      window.focus();
+      if (ownPath(payload.link)) window.location = ownPath(payload.link);
+      shown.close();
+    };
+  }
+
+  function onNotification(payload) {
+    if (!payload || !payload.title) return;
+    setUnread(typeof payload.unread === "number" ? payload.unread : currentUnread() + 1);
+    notificationToast(payload);
+    browserNotify(payload);
+    var menu = document.getElementById("notifications-menu");
+    if (menu && menu.open) menu.dispatchEvent(new CustomEvent("notifications-open"));
+  }
+
+  /* The list loads when the menu opens (htmx listens for "notifications-open" on the menu). */
+  function initNotificationMenu() {
+    var menu = document.getElementById("notifications-menu");
+    if (!menu) return;
+    menu.addEventListener("toggle", function () {
+      if (menu.open) menu.dispatchEvent(new CustomEvent("notifications-open"));
+    });
+  }
+
+  function initBrowserPermission() {
+    var menu = document.getElementById("notifications-menu");
+    var button = document.getElementById("browser-notifications-enable");
+    var state = document.getElementById("browser-notifications-state");
+    if (!menu || !button || !state || menu.dataset.browserNotifications !== "on" || !("Notification" in window)) return;
+    function show() {
+      var permission = Notification.permission;
+      button.hidden = permission !== "default";
+      state.hidden = permission === "default";
+      state.textContent = permission === "granted" ? "Browser notifications are on while this tab is in the background."
+        : "Browser notifications are blocked for this site in your browser's settings.";
+    }
+    button.addEventListener("click", function () {
+      var asked = Notification.requestPermission(show);
+      if (asked && asked.then) asked.then(show);
+    });
+    show();
+  }
+
+  /* Elements with data-presence-for="<user id>" show that person's availability (the top bar, the team table). */
+  function showAvailability(userId, state) {
+    if (!AVAILABILITY[state]) return;
+    document.querySelectorAll('[data-presence-for="' + userId + '"]').forEach(function (el) {
+      el.dataset.availability = state;
+      el.querySelectorAll("[data-presence-dot]").forEach(function (dot) { dot.className = "status-dot dot-" + state; });
+      el.querySelectorAll("[data-presence-text]").forEach(function (text) { text.textContent = AVAILABILITY[state]; });
+      el.querySelectorAll('button[name="availability"]').forEach(function (b) {
+        b.setAttribute("aria-pressed", String(b.value === state));
+      });
+    });
+    document.querySelectorAll("[data-presence-scope]").forEach(function (scope) {
+      scope.querySelectorAll("[data-presence-count]").forEach(function (count) {
+        var selector = '[data-presence-for][data-availability="' + count.dataset.presenceCount + '"]';
+        count.textContent = String(scope.querySelectorAll(selector).length);
+      });
+    });
+  }
+
+  function initIdlePresence(socket) {
+    if (!document.getElementById("availability-menu")) return;
+    var last = Date.now(), wentAway = false;
+    function input() {
+      last = Date.now();
+      if (wentAway) { wentAway = false; socket.emit("presence", { state: "online" }); }
+    }
+    ["mousemove", "mousedown", "keydown", "wheel", "touchstart", "scroll"].forEach(function (evt) {
+      document.addEventListener(evt, input, { passive: true, capture: true });
+    });
+    setInterval(function () {
+      var mine = document.getElementById("availability-menu");
+      if (!wentAway && mine && mine.dataset.availability === "online" && Date.now() - last >= IDLE_AWAY_MS) {
+        wentAway = true;
+        socket.emit("presence", { state: "away" });
+      }
+    }, 10000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initNotificationMenu();
+    initBrowserPermission();
+    var socket = window.funnelChat && window.funnelChat.socket;
+    if (!socket) return;
+    socket.on("presence.update", function (payload) {
+      if (payload && payload.userId) showAvailability(payload.userId, payload.availability);
+    });
+    initIdlePresence(socket);
   });
 })();
