@@ -84,10 +84,13 @@ def _init_extensions(app: Flask, config: Config) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     queue = config.REDIS_URL if config.SOCKETIO_MESSAGE_QUEUE else None
-    socketio.init_app(app, async_mode="threading", message_queue=queue,
+    socketio.init_app(app, async_mode=config.SOCKETIO_ASYNC_MODE, message_queue=queue,
                       cors_allowed_origins=[config.PUBLIC_URL, f"http://127.0.0.1:{config.PORT}",
                                             f"http://localhost:{config.PORT}"],
                       logger=False, engineio_logger=False)
+    from app.realtime import WithoutWebsocketCompression
+
+    app.wsgi_app = WithoutWebsocketCompression(app.wsgi_app)
 
 
 def _init_services(app: Flask, config: Config) -> None:

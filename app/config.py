@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,30 @@ def _storage_settings(environ: dict) -> dict:
     return {"STORAGE_BACKEND": backend, "S3_BUCKET": bucket, "S3_ENDPOINT_URL": endpoint}
 
 
+SOCKETIO_ASYNC_MODES = ("threading", "gevent")
+
+
+def _gevent_patched() -> bool:
+    """True inside a process gevent has monkey-patched (gunicorn's gevent worker does so before loading the app)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("socket"))
+
+
+def _socketio_async_mode(environ: dict) -> str:
+    """How Socket.IO serves its sockets. `gevent` (greenlets: one process holds hundreds of websockets) where gevent
+    has patched the process, i.e. under `gunicorn -k gevent` (the Procfile); `threading` everywhere else: `make run`,
+    the tests, the RQ worker and the clock, which only emit through the Redis queue. Left unset, the mode follows the
+    process, so one environment serves every process type."""
+    patched = _gevent_patched()
+    mode = (_env(environ, "SOCKETIO_ASYNC_MODE") or ("gevent" if patched else "threading")).lower()
+    if mode not in SOCKETIO_ASYNC_MODES:
+        raise ConfigError(f"SOCKETIO_ASYNC_MODE must be one of {', '.join(SOCKETIO_ASYNC_MODES)}, got {mode!r}")
+    if mode == "gevent" and not patched:
+        raise ConfigError("SOCKETIO_ASYNC_MODE is gevent but gevent has not patched this process: serve with "
+                          "`gunicorn --worker-class gevent` (see the Procfile), or leave the variable unset")
+    return mode
+
+
 @dataclass
 class Config:
     """Flask settings plus the app's own; build with Config.from_env()."""
@@ -147,6 +172,7 @@ class Config:
     EMBEDDED_WORKER: bool = True
     # Share Socket.IO rooms across processes through Redis (tests use the in-process test client instead).
     SOCKETIO_MESSAGE_QUEUE: bool = True
+    SOCKETIO_ASYNC_MODE: str = "threading"
     CLOCK_INTERVAL_SECONDS: float = 5.0
     TESTING: bool = False
     SQLALCHEMY_ENGINE_OPTIONS: dict | None = None
@@ -221,6 +247,7 @@ class Config:
             ANTHROPIC_BASE_URL=_env(env, "ANTHROPIC_BASE_URL"),
             AI_MODEL=_env(env, "AI_MODEL", "claude-sonnet-4-6"),
             SESSION_COOKIE_SECURE=public_url.startswith("https://"),
+            SOCKETIO_ASYNC_MODE=_socketio_async_mode(env),
             **storage,
         )
         values.update(overrides)

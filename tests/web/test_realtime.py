@@ -125,3 +125,20 @@ def test_a_staff_socket_marks_the_agent_online_and_presence_reaches_managers(app
     assert sio.emit("presence", {"state": "away"}, callback=True)["availability"] == "away"
     sio.disconnect()
     watching.disconnect()
+
+
+def test_websocket_compression_is_not_offered_to_socket_io_clients():
+    """A fan-out writes one event per socket: deflate would double the CPU per write and keep zlib state per socket."""
+    from app.realtime import WithoutWebsocketCompression
+
+    seen = {}
+
+    def inner(environ, start_response):
+        seen.update(environ)
+        return []
+
+    wrapped = WithoutWebsocketCompression(inner)
+    wrapped({"PATH_INFO": "/socket.io/", "HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate"}, None)
+    assert "HTTP_SEC_WEBSOCKET_EXTENSIONS" not in seen
+    wrapped({"PATH_INFO": "/other", "HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate"}, None)
+    assert seen["HTTP_SEC_WEBSOCKET_EXTENSIONS"] == "permessage-deflate"

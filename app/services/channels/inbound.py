@@ -219,8 +219,10 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
     if account is None:
         return _unknown_sender(db_session, business, inbound, sender, at, now)
 
-    conversation = find_open_conversation(db_session, account, inbound.channel) or _reopened(
-        db_session, account, inbound.channel, now) or _new_conversation(db_session, account, inbound, sender, now)
+    conversation = find_open_conversation(db_session, account, inbound.channel)
+    status_before = conversation.status if conversation is not None else None
+    conversation = conversation or _reopened(db_session, account, inbound.channel, now) or _new_conversation(
+        db_session, account, inbound, sender, now)
     found = classifier.analyze(inbound.body)
     message = Message(business_id=business.id, conversation_id=conversation.id, account_id=account.id,
                       sender_type="debtor", kind="inbound", purpose="collection", channel=inbound.channel,
@@ -252,7 +254,7 @@ def receive(db_session, inbound: InboundMessage, now: dt.datetime) -> Received:
         from app.services import assignment
 
         assignment.auto_assign(db_session, conversation, account, now=now)
-    _route(db_session, result, now)
+    _route(db_session, result, now, status_changed=conversation.status != status_before)
     return result
 
 
@@ -493,18 +495,25 @@ def _template_text(db_session, business: Business, template: str, channel: str, 
 
 
 # -- routing --------------------------------------------------------------------------------------------------------
-def _route(db_session, result: Received, now: dt.datetime) -> None:
-    """The assigned agent hears of it; otherwise it waits in the business's inbox queue (the AI answers there)."""
+def _route(db_session, result: Received, now: dt.datetime, *, status_changed: bool = True) -> None:
+    """The assigned agent hears of it; otherwise it waits in the business's inbox queue (the AI answers there).
+
+    The business room gets one event per text (every staff socket of the business receives it, so each extra
+    event is a write per socket): message.created carries the conversation's state too, and conversation.updated
+    follows only when the status changed (an assignment publishes its own)."""
     from app import realtime
     from app.services import notifications
-    from app.services.conversation_events import publish_conversation
+    from app.services.conversation_events import conversation_state
 
     conversation, message = result.conversation, result.message
     payload = {"messageId": str(message.id), "conversationId": str(conversation.id),
                "accountId": str(result.account.id), "direction": "inbound", "labels": sorted(result.labels)}
+    state = conversation_state(conversation)
     realtime.publish(f"conversation:{conversation.id}", "message.created", payload, session=db_session)
-    realtime.publish(f"business:{result.business.id}", "message.created", payload, session=db_session)
-    publish_conversation(db_session, conversation)
+    realtime.publish(f"business:{result.business.id}", "message.created", {**state, **payload}, session=db_session)
+    realtime.publish(f"conversation:{conversation.id}", "conversation.updated", state, session=db_session)
+    if status_changed:
+        realtime.publish(f"business:{result.business.id}", "conversation.updated", state, session=db_session)
     if conversation.assigned_agent_id:
         account = result.account
         name = " ".join(p for p in (account.first_name, account.last_name) if p) or "The debtor"
