@@ -12,19 +12,12 @@ from app.blueprints.api.envelope import error, ok
 from app.blueprints.api.idempotent import idempotent
 from app.blueprints.api.openapi import document
 from app.extensions import db
-from app.models import Business
-from app.services import audit, channels
 from app.services.accounts import records
 from app.services.clock import get_clock
 from app.services.errors import ComplianceBlocked, ValidationError
-from app.services.portal import links
+from app.services.portal.payment_links import issue_payment_link
 
 CHANNELS = ("sms", "email", "whatsapp")
-LINK_TEXT = {
-    "en": "{business}: here is your secure link to view your account and make a payment: {url}",
-    "es": "{business}: este es su enlace seguro para ver su cuenta y hacer un pago: {url}",
-}
-LINK_SUBJECT = {"en": "Your secure account link", "es": "Su enlace seguro a su cuenta"}
 
 
 def _address(account, channel: str) -> str | None:
@@ -62,27 +55,8 @@ def create_payment_link(account_id):
     if not isinstance(send, bool):
         raise ValidationError("send must be true or false.", field="send")
     channel = _channel(body, account, send)
-    now = get_clock().now()
-    link, url = links.issue(db.session, account, now=now, purpose="payment", channel=channel,
-                            created_by=g.principal.user_id)
-    outcome = None
-    if send:
-        business = db.session.get(Business, account.business_id)
-        language = "es" if (account.preferred_language or "").startswith("es") else "en"
-        outcome = channels.send(
-            db.session, account=account, channel=channel, now=now, kind="agent", sender_type="agent",
-            sender_id=g.principal.user_id, purpose="payment_link", portal_link=True, language=language,
-            body=LINK_TEXT[language].format(business=business.name, url=url),
-            subject=LINK_SUBJECT[language] if channel == "email" else None, principal=g.principal)
-        link.message_id = outcome.message.id
-        if outcome.blocked:
-            links.revoke(db.session, link, now)
-    audit.record(db.session, "portal_link_issued", now=now, principal=g.principal, resource_type="account",
-                 resource_id=account.id, description=account.account_number,
-                 meta={"linkId": str(link.id), "purpose": "payment", "channel": channel, "send": send,
-                       "messageId": str(outcome.message.id) if outcome else None,
-                       "deliveryStatus": outcome.message.delivery_status if outcome else None},
-                 success=not (outcome and outcome.blocked))
+    issued = issue_payment_link(db.session, g.principal, account, channel=channel, now=get_clock().now(), send=send)
+    link, url, outcome = issued.link, issued.url, issued.outcome
     db.session.commit()
     if outcome is not None and outcome.blocked:
         try:

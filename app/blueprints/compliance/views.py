@@ -7,7 +7,7 @@ from app.extensions import db
 from app.services.clock import get_clock
 from app.services.compliance import reports
 
-MESSAGE_ENDPOINT = "inbox.conversation"
+MESSAGE_ENDPOINT = "inbox.show"
 """Where a decision's message is read, once the conversations page exists (until then the id is shown)."""
 
 
