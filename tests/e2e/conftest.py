@@ -146,3 +146,19 @@ def fresh_code(secret: str) -> str:
             _USED_STEPS[secret] = step
             return totp.at(now)
         time.sleep(0.5)
+
+
+def api_call(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
+    """One JSON API call to the live server (`path` below /api/v1), as an integration would make it."""
+    request = urllib.request.Request(f"{base}/api/v1{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=15) as response:
+        return json.loads(response.read())
+
+
+def api_token(base: str, email: str, secret: str, password: str = "Demo-Collect-2026!") -> str:
+    """An access token for a demo staff member (a fresh TOTP step each time)."""
+    body = {"email": email, "password": password, "mfaCode": fresh_code(secret)}
+    return api_call(base, "POST", "/auth/login", body=body)["data"]["token"]

@@ -5,7 +5,6 @@ sandbox outbox and its tick turns when the provider reports it delivered; a mess
 is down arrives once it is back. Each page is axe-checked and photographed at 1280 and 375 px."""
 from __future__ import annotations
 
-import json
 import re
 import time
 import urllib.request
@@ -13,7 +12,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from app.services.demo import STAFF
-from tests.e2e.conftest import check_accessibility, fresh_code, screenshot, sign_in
+from tests.e2e.conftest import api_call as _api, api_token, check_accessibility, screenshot, sign_in
 
 MANAGER_EMAIL, _, _, _, MANAGER_SECRET = STAFF[1]
 AGENT_EMAIL, _, AGENT_FIRST, AGENT_LAST, AGENT_SECRET = STAFF[2]
@@ -21,18 +20,8 @@ PASSWORD = "Demo-Collect-2026!"
 ROW = "#inbox-rows > li.inbox-row"
 
 
-def _api(base: str, method: str, path: str, token: str | None = None, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"{base}/api/v1{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request, timeout=15) as response:
-        return json.loads(response.read())
-
-
 def _manager_token(base: str) -> str:
-    body = {"email": MANAGER_EMAIL, "password": PASSWORD, "mfaCode": fresh_code(MANAGER_SECRET)}
-    return _api(base, "POST", "/auth/login", body=body)["data"]["token"]
+    return api_token(base, MANAGER_EMAIL, MANAGER_SECRET)
 
 
 def _outbox_body(base: str, token: str, phone: str, text: str) -> str:

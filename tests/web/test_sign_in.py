@@ -21,7 +21,8 @@ def test_password_then_totp_signs_in_and_shows_the_dashboard(client, clock):
     html = page.get_data(as_text=True)
     assert "Gamma Credit" in html and "Dashboard" in html
     assert 'href="/dashboard"' in html
-    assert "/conversations" not in html and "/campaigns" not in html, "pages that are not built are not linked"
+    assert 'href="/conversations"' in html, "the inbox is built and linked"
+    assert "/campaigns" not in html and "/analytics" not in html, "pages that are not built are not linked"
 
 
 def test_wrong_password_and_wrong_code_are_refused(client, clock):
