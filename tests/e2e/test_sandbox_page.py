@@ -22,7 +22,8 @@ def texting_debtor(server) -> tuple[str, str]:
         rows = conn.execute(
             "SELECT id, phone, timezone FROM accounts WHERE sms_consent = 1 AND status = 'active' AND phone IS NOT NULL"
             " AND timezone IS NOT NULL AND cease_received_at IS NULL AND attorney_pending = 0 AND deleted_at IS NULL"
-            " AND phone NOT IN (SELECT address FROM opt_out_events) ORDER BY account_number").fetchall()
+            " AND phone NOT IN (SELECT address FROM opt_out_events WHERE address IS NOT NULL)"
+            " ORDER BY account_number").fetchall()
     now = dt.datetime.now(dt.timezone.utc)
     in_hours = [row for row in rows if 10 <= now.astimezone(ZoneInfo(row[2])).hour < 19]
     account_id, phone, _ = (in_hours or rows)[0]
