@@ -73,15 +73,17 @@ def _copy(conn, buffer) -> None:
             copy.write(buffer.getvalue())
 
 
-def measure(label, fn, runs=30):
-    fn()
+def measure(label, fn, runs=30, *, warmup=1, width=34):
+    """p50 and p95 of `runs` calls after `warmup` calls, as one line."""
+    for _ in range(warmup):
+        fn()
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - started)
     ordered = sorted(samples)
-    return f"{label:<34} p50={statistics.median(samples) * 1000:7.1f} ms  p95={ordered[int(0.95 * (len(ordered) - 1))] * 1000:7.1f} ms"
+    return f"{label:<{width}} p50={statistics.median(samples) * 1000:7.1f} ms  p95={ordered[int(0.95 * (len(ordered) - 1))] * 1000:7.1f} ms"
 
 
 def main() -> None:

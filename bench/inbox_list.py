@@ -16,12 +16,13 @@ import argparse
 import datetime as dt
 import os
 import random
-import statistics
 import time
 import uuid
 from decimal import Decimal
 
 import sqlalchemy as sa
+
+from bench.grid import measure as grid_measure
 
 FIRST = ["James", "Mary", "Robert", "Patricia", "Michael", "Jennifer", "William", "Linda", "David", "Elizabeth",
          "José", "María", "Luis", "Carmen", "Aisha", "Mei", "Hiroshi", "Fatima", "Olga", "Darnell", "Keisha"]
@@ -103,16 +104,7 @@ def generate(db_session, business, agents, *, open_count: int, resolved_count: i
 
 
 def measure(label: str, fn, runs: int) -> str:
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    ordered = sorted(samples)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    return f"  {label:<46} p50={statistics.median(samples) * 1000:7.1f} ms  p95={p95 * 1000:7.1f} ms"
+    return "  " + grid_measure(label, fn, runs, warmup=3, width=46)
 
 
 def database_time(db_session, fn) -> tuple[int, float]:
