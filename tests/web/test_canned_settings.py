@@ -114,7 +114,7 @@ def test_edit_in_place_then_save(client, clock):
     row = _make(manager)
     form = client.get(f"/settings/canned/{row.id}/edit", headers=HX).get_data(as_text=True)
     assert form.lstrip().startswith(f'<li class="canned-item" id="canned-{row.id}">')
-    assert f'name="edit-{row.id}-body"' in form and "autofocus" in form
+    assert f'name="edit-{row.id}-body"' in form and "data-autofocus" in form
     page = client.get(f"/settings/canned/{row.id}/edit").get_data(as_text=True)
     assert "<html" in page and f'name="edit-{row.id}-body"' in page, "without script, the page opens in edit mode"
     cancel = client.get(f"/settings/canned/{row.id}", headers=HX).get_data(as_text=True)

@@ -74,6 +74,14 @@
     });
   }
 
+  /* Swapped-in content marks the field to focus with data-autofocus rather than autofocus: the browser's own
+     autofocus pass for inserted nodes can run a frame later and take focus back from a field the user is in. */
+  function focusMarked(root) {
+    if (!root || !root.querySelector) return;
+    var target = root.matches && root.matches("[data-autofocus]") ? root : root.querySelector("[data-autofocus]");
+    if (target) target.focus();
+  }
+
   /* Close open menus on Escape and on outside click (keyboard users get the same as mouse users). */
   function initMenus() {
     document.addEventListener("keydown", function (e) {
@@ -92,6 +100,8 @@
     initCharts(document);
     initMenus();
     body.addEventListener("htmx:afterSwap", function (e) { initCharts(e.target); });
+    focusMarked(document);
+    body.addEventListener("htmx:load", function (e) { focusMarked(e.detail.elt); });
     body.addEventListener("htmx:responseError", function (e) {
       toast(e.detail.xhr.status === 429 ? "Too many requests: wait a moment and try again." : "That did not work. Please try again.");
     });
