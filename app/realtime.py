@@ -65,14 +65,21 @@ def _staff_from_token(token: str):
     return user
 
 
-def _portal_account_id() -> uuid.UUID | None:
-    """The verified debtor of this browser's portal session (the same check the portal pages make)."""
-    if not isinstance(session.get("portal"), dict):
-        return None
-    from app.blueprints.portal.views import _current
+def _portal_account_id(auth) -> uuid.UUID | None:
+    """The verified debtor: by the widget's token on a business's own site (no cookie reaches a frame there), else by
+    this browser's portal session; the same checks the portal pages make."""
+    from app.blueprints.portal.views import _current, resolve
     from app.services.clock import get_clock
+    from app.services.portal import widget_tokens
 
-    current, _ = _current(get_clock().now())
+    now = get_clock().now()
+    if isinstance(auth, dict) and isinstance(auth.get("widgetToken"), str):
+        facts = widget_tokens.read(current_app.config["SECRET_KEY"], auth["widgetToken"])
+        current = resolve(facts, now)[0] if facts is not None else None
+    elif isinstance(session.get("portal"), dict):
+        current, _ = _current(now)
+    else:
+        return None
     return current.account.id if current is not None else None
 
 
@@ -94,7 +101,7 @@ def _connect(auth=None):
         for room in rooms_for_user(user):
             join_room(room)
     else:
-        account_id = _portal_account_id()
+        account_id = _portal_account_id(auth)
         if account_id is None:
             return False
         who = {"kind": "debtor", "account_id": str(account_id)}

@@ -1,6 +1,7 @@
-"""Web chat in a browser: a debtor on a business's own site opens the widget, confirms who they are and chats with an
-agent (typing shown both ways); the network drops, the agent answers and the debtor writes meanwhile; when the network
-returns, every message is there exactly once. The portal's "Chat with us" opens the same chat without asking again.
+"""Web chat in a browser: a debtor on a business's own site (another site: no cookie of ours reaches the frame there)
+opens the widget, confirms who they are and chats with an agent (typing shown both ways); the network drops, the agent
+answers and the debtor writes meanwhile; when the network returns, every message is there exactly once; the site's
+next page reopens the chat without asking again. The portal's "Chat with us" opens the same chat without asking again.
 Each frame is checked with axe and photographed at 375 px and 1280 px."""
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ class _Site(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def business_site(live_server):
-    """http://127.0.0.1:<other port>/ serving a plain page that embeds the widget for `business`."""
+    """http://localhost:<other port>/ serving a plain page that embeds the widget for `business`: another site than
+    127.0.0.1 (a port does not make a site), so the browser sends the frame none of our SameSite=Lax cookies."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -45,7 +47,7 @@ def business_site(live_server):
                       f'<main><h1>Acme Recovery</h1><p>Questions about your account? Chat with us.</p></main>'
                       f'<script src="{live_server}/widget.js" data-business="{business_id}" async></script>'
                       f'</body></html>').encode()
-        return f"http://127.0.0.1:{server.server_address[1]}/"
+        return f"http://localhost:{server.server_address[1]}/"
 
     yield site
     server.shutdown()
@@ -203,6 +205,18 @@ def test_a_debtor_chats_from_a_business_site_through_a_network_drop(browser, liv
     frame.get_by_role("button", name="Minimise chat").click()
     expect(frame_element).to_be_hidden()
     expect(launcher).to_be_focused()
+
+    assert not [c for c in context.cookies() if c["name"] == "session" and "portal" in c.get("value", "")]
+    page.reload()
+    page.get_by_role("button", name="Chat with us").click()
+    expect(frame.get_by_role("log", name="Messages").locator("li[data-message-id]")).to_have_count(4)
+    expect(frame.get_by_label("Account number")).to_have_count(0)
+    composer = frame.get_by_label("Your message")
+    composer.fill("Back on your site's next page.")
+    composer.press("Enter")
+    expect(frame.locator("li[data-message-id]", has_text="next page")).to_have_count(1)
+    agent.reply(conversation_id, "Still here.")
+    expect(frame.locator(".chat-theirs", has_text="Still here.")).to_have_count(1)
     agent.sio.disconnect()
     context.close()
 

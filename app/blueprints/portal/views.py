@@ -112,28 +112,38 @@ def _end() -> str | None:
     return data.get("token")
 
 
-def _current(now: dt.datetime) -> tuple[PortalSession | None, str | None]:
-    """The verified debtor of this browser, or (None, why): "expired" after 30 idle minutes, "ended" when the link
-    was revoked or the account removed, None when there was no portal session."""
-    data = session.get(SESSION_KEY)
-    if not isinstance(data, dict):
-        return None, None
+def resolve(data: dict, now: dt.datetime) -> tuple[PortalSession | None, str | None]:
+    """A portal session's facts (from the cookie, or from the widget's token on another site) checked: (None,
+    "expired") after 30 idle minutes, (None, "ended") when the link was revoked or the account removed, (None, None)
+    when the facts do not parse."""
     try:
         seen = dt.datetime.fromisoformat(data["seenAt"])
         link_id, account_id = uuid.UUID(data["link"]), uuid.UUID(data["account"])
     except (KeyError, TypeError, ValueError):
-        _end()
         return None, None
     if now - seen > IDLE:
-        session["portal_ended_token"] = _end()
         return None, "expired"
     link, account = db.session.get(PortalLink, link_id), db.session.get(Account, account_id)
     if link is None or account is None or link.revoked_at is not None or account.deleted_at is not None \
             or link.account_id != account.id:
-        _end()
         return None, "ended"
-    session[SESSION_KEY] = {**data, "seenAt": now.isoformat()}
     return PortalSession(link=link, account=account, token=data.get("token"), ref=data.get("ref") or ""), None
+
+
+def _current(now: dt.datetime) -> tuple[PortalSession | None, str | None]:
+    """The verified debtor of this browser's cookie session, or (None, why) as `resolve` says; the session is
+    forgotten when it fails and its idle clock restarts when it passes."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        return None, None
+    current, reason = resolve(data, now)
+    if current is None:
+        token = _end()
+        if reason == "expired":
+            session["portal_ended_token"] = token
+        return None, reason
+    session[SESSION_KEY] = {**data, "seenAt": now.isoformat()}
+    return current, None
 
 
 def portal_required(view):

@@ -36,6 +36,9 @@ TEXTS: dict[str, dict[str, str]] = {
                       "es": "Use como máximo 2,000 caracteres en su mensaje."},
     "err_client_id": {"en": "This message could not be sent. Reload the chat and try again.",
                       "es": "No se pudo enviar este mensaje. Vuelva a cargar el chat e inténtelo de nuevo."},
+    "resuming": {"en": "Opening your chat…", "es": "Abriendo su chat…"},
+    "err_network": {"en": "We couldn't reach the chat. Check your connection and try again.",
+                    "es": "No pudimos conectar con el chat. Revise su conexión e inténtelo de nuevo."},
     "ended": {"en": "Your secure chat has ended. Confirm who you are to continue.",
               "es": "Su chat seguro terminó. Confirme su identidad para continuar."},
 }

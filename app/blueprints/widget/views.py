@@ -4,25 +4,28 @@ debtor's messages (posted, and fetched after an id by a page that lost its conne
 
 The debtor is whoever the portal session proved (app/blueprints/portal/views.py): a debtor who came through a portal
 link is already verified; on a business's own site the frame asks for the account number, the last name and the ZIP
-code or date of birth, with the portal's lockout, and then starts the same portal session."""
+code or date of birth, with the portal's lockout, and then starts the same portal session. On another site the
+browser sends the frame no cookie, so the page script carries the session as a signed token instead
+(app/services/portal/widget_tokens.py): in a header on every request, in the socket's auth, and in the tab's
+sessionStorage so that the next page of the site resumes the chat without asking again."""
 from __future__ import annotations
 
 import re
 import uuid
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request, send_from_directory, \
-    url_for
+    session, url_for
 from markupsafe import Markup, escape
 
 from app.blueprints.portal.forms import IdentityForm
-from app.blueprints.portal.views import _current, _language, _start
+from app.blueprints.portal.views import SESSION_KEY, _current, _language, _start, resolve
 from app.blueprints.widget import bp
 from app.blueprints.widget.texts import t as widget_text
-from app.extensions import db, limiter
+from app.extensions import csrf, db, limiter
 from app.services import web_chat
 from app.services.clock import get_clock
 from app.services.errors import NotFound, ValidationError
-from app.services.portal import overview
+from app.services.portal import overview, widget_tokens
 from app.services.portal.texts import contact_suffix
 from app.templating import format_phone
 
@@ -89,15 +92,38 @@ def embed_script():
 
 
 # -- the frame -------------------------------------------------------------------------------------------------------
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
 def _verified(business_id: uuid.UUID | None = None):
-    """The portal session's debtor when there is one (for this business when one is named), else None."""
+    """The verified debtor (for this business when one is named), else None: from the widget's token when the
+    request carries one (a frame on another site), else from the portal's cookie session."""
     now = get_clock().now()
-    current, _ = _current(now)
     g.now = now
+    token = request.headers.get(widget_tokens.HEADER)
+    if token is not None:
+        facts = widget_tokens.read(_secret(), token)
+        current = resolve(facts, now)[0] if facts is not None else None
+        if current is not None:
+            g.widget_facts = facts
+    else:
+        current, _ = _current(now)
     if current is None or (business_id is not None and current.account.business_id != business_id):
         return None
     g.portal = current
     return current
+
+
+@bp.after_request
+def _renew_token(response):
+    """Each answer to a verified frame carries a fresh token, so the session's idle clock restarts as the cookie's
+    does."""
+    facts = g.get("widget_facts")
+    if facts is not None and response.status_code < 400:
+        response.headers[widget_tokens.HEADER] = widget_tokens.issue(_secret(), facts, g.now)
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/widget")
@@ -113,11 +139,14 @@ def frame():
     return _identity_page(business, _language(), form=_blank_form())
 
 
-def _chat_page(account, status: int = 200, error: str | None = None):
+def _chat_page(account, status: int = 200, error: str | None = None, *, partial: bool = False):
+    """The frame with the chat, or (partial) the chat alone for the page script to put in place of the identity
+    step."""
     lang = _language(account)
     business = overview.business_facts(db.session, account.business_id)
     messages = web_chat.history(db.session, account)
-    return _render("widget/frame.html", business=business, lang=lang, account=account, messages=messages,
+    template = "widget/_chat.html" if partial else "widget/frame.html"
+    return _render(template, business=business, lang=lang, account=account, messages=messages,
                    room=web_chat.portal_room(account.id), business_id=account.business_id, status=status,
                    error=error, client_id=uuid.uuid4().hex)
 
@@ -132,7 +161,8 @@ def _blank_form() -> IdentityForm:
 def _identity_page(business_row, lang: str, *, form: IdentityForm, status: int = 200, errors: dict | None = None,
                    mismatch: str | None = None, locked_minutes: int | None = None):
     business = overview.business_facts(db.session, business_row.id)
-    return _render("widget/frame.html", business=business, lang=lang, status=status, form=form,
+    template = "widget/_identify.html" if _htmx() else "widget/frame.html"
+    return _render(template, business=business, lang=lang, status=status, form=form,
                    errors=errors or {}, mismatch=mismatch, locked_minutes=locked_minutes,
                    business_id=business_row.id, account_number=(request.form.get("account_number") or "").strip(),
                    ended=request.args.get("ended") == "1")
@@ -142,10 +172,24 @@ def _identify_key() -> str:
     return f"widget-identify-ip:{request.remote_addr}"
 
 
+@bp.get("/widget/chat")
+def chat():
+    """The chat alone, for a frame resuming with its token on the next page of a site (401: ask again)."""
+    current = _verified(_business_id())
+    if current is None or not _htmx():
+        return "", 401
+    return _chat_page(current.account, partial=True)
+
+
 @bp.post("/widget/identify")
+@csrf.exempt
 @limiter.limit("30 per 15 minutes", key_func=_identify_key)
 def identify():
-    """The identity step on a business's own site: a pass starts the portal session and shows the chat."""
+    """The identity step on a business's own site: a pass starts the portal session and shows the chat.
+
+    No CSRF token: on another site the frame has no cookie to tie one to, and the step grants nothing that the
+    account's own details do not; the per-address limit and the portal's lockout guard it. The page script gets the
+    chat with the session's token in its answer; a plain form post is redirected to the chat."""
     business = web_chat.business_for_widget(db.session, request.form.get("business", ""))
     lang = _language()
     form = _blank_form()
@@ -171,7 +215,11 @@ def identify():
     db.session.commit()
     if result.passed:
         _start(result.link, result.account, result.token, now)
-        return redirect(url_for("widget.frame", business=business.id), code=303)
+        if not _htmx():
+            return redirect(url_for("widget.frame", business=business.id), code=303)
+        g.widget_facts, g.now = dict(session[SESSION_KEY]), now
+        g.portal = resolve(g.widget_facts, now)[0]
+        return _chat_page(result.account, partial=True)
     if result.locked_until is not None:
         minutes = max(1, -(-int((result.locked_until - now).total_seconds()) // 60))
         return _identity_page(business, lang, form=form, status=422, locked_minutes=minutes)
@@ -202,11 +250,15 @@ def messages():
 
 
 @bp.post("/widget/messages")
+@csrf.exempt
 def post_message():
-    """The debtor's message: stored once per client id (a resend answers the same bubble)."""
+    """The debtor's message: stored once per client id (a resend answers the same bubble). A frame on another site
+    proves itself with its token; a cookie session needs the CSRF token as every form does."""
     current = _verified()
     if current is None:
         return _session_ended()
+    if g.get("widget_facts") is None and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     account = current.account
     lang = _language(account)
     client_id = request.form.get("client_message_id") or uuid.uuid4().hex

@@ -6,7 +6,10 @@
    through postMessage; only messages from this script's own origin and from the frame's window are obeyed.
    Options on the tag: data-label (the button's text), data-launcher="off" (no floating button: the page's own
    elements marked data-funnelchat-open open the chat instead, as the debtor portal does).
-   Styles are set through the style object, which a site's Content-Security-Policy allows. */
+   Styles are set through the style object, which a site's Content-Security-Policy allows.
+   The chat's session: browsers give a frame from another site no cookie and often no storage, so the frame hands its
+   signed session token to this page, which keeps it in the tab's sessionStorage (this site's own) and gives it back
+   to the frame it opens on the site's next page; the token expires after 30 idle minutes. */
 (function () {
   "use strict";
 
@@ -17,6 +20,16 @@
   var label = script.getAttribute("data-label") || "Chat with us";
   var withLauncher = script.getAttribute("data-launcher") !== "off";
   var frame = null, launcher = null, badge = null, opener = null;
+  var storeKey = "funnelchat:widget:" + business;
+
+  function kept() {
+    try { return window.sessionStorage.getItem(storeKey); } catch (e) { return null; }
+  }
+  function keep(token) {
+    try {
+      if (token) window.sessionStorage.setItem(storeKey, token); else window.sessionStorage.removeItem(storeKey);
+    } catch (e) { /* storage blocked: the debtor confirms who they are on each page */ }
+  }
 
   function css(el, props) {
     Object.keys(props).forEach(function (name) { el.style.setProperty(name, props[name]); });
@@ -41,6 +54,10 @@
     css(frame, { position: "fixed", border: "0", "box-shadow": "0 4px 12px rgba(0,0,0,.15)", "z-index": "2147483000",
                  background: "#fff", "max-width": "100vw", "max-height": "100vh", display: "none" });
     place();
+    /* The frame learns this page's origin (the browser vouches for it) and the kept session, if any. */
+    frame.addEventListener("load", function () {
+      if (frame) frame.contentWindow.postMessage({ type: "funnelchat:hello", token: kept() }, origin);
+    });
     document.body.appendChild(frame);
   }
 
@@ -104,6 +121,7 @@
     var type = event.data && event.data.type;
     if (type === "funnelchat:minimise") minimise();
     else if (type === "funnelchat:close") close();
+    else if (type === "funnelchat:session") keep(typeof event.data.token === "string" ? event.data.token : null);
     else if (type === "funnelchat:message" && frame.style.display === "none" && badge) badge.style.display = "inline-block";
   });
   window.addEventListener("resize", place);

@@ -6,7 +6,11 @@
      until the server answers; the server stores one message per id, and a bubble is never drawn twice.
    - After any (re)connection the page fetches what appeared after its last message and asks the socket for the
      events it missed (`resume`), so nothing sent while the network was down is lost.
-   - Inside a site's frame, minimise and close ask the embedding page (widget-embed.js) to act. */
+   - Inside a site's frame, minimise and close ask the embedding page (widget-embed.js) to act.
+   - On a business's own site the browser sends this frame no cookie (and may deny it storage): the identity step
+     answers with a signed token, kept here, sent on every request and in the socket's auth, and renewed by each
+     answer. It is handed to the embedding page (only once that page has said hello, so its origin is the one the
+     browser reports) to keep for the site's next page, which hands it back and the chat opens without asking again. */
 (function () {
   "use strict";
 
@@ -15,6 +19,7 @@
      step); the messages carry no data, only "minimise", "close" and "message". */
   var ancestors = window.location.ancestorOrigins;
   var parentOrigin = ancestors && ancestors.length ? ancestors[0] : "*";
+  var hostOrigin = null;    /* the embedding page's origin as its hello message proved it */
 
   function tell(type) {
     if (framed) window.parent.postMessage({ type: "funnelchat:" + type }, parentOrigin);
@@ -29,6 +34,96 @@
       if (button) tell(button.getAttribute("data-widget-action"));
     });
     document.addEventListener("keydown", function (e) { if (e.key === "Escape") tell("minimise"); });
+  }
+
+  var body = document.body;
+  var TOKEN_HEADER = "X-Widget-Token";
+  var storeKey = "funnelchat:widget:" + (body.getAttribute("data-business") || "");
+  var token = null;
+
+  function stored() {
+    try { return window.sessionStorage.getItem(storeKey); } catch (e) { return null; }
+  }
+  function handOver() {
+    if (framed && hostOrigin) window.parent.postMessage({ type: "funnelchat:session", token: token }, hostOrigin);
+  }
+  function forget() {
+    token = null;
+    try { window.sessionStorage.removeItem(storeKey); } catch (e) { /* storage blocked: memory only */ }
+    handOver();
+  }
+  function withToken(headers) {
+    if (token) headers[TOKEN_HEADER] = token;
+    return headers;
+  }
+  function noteToken(response) {
+    var fresh = response.headers.get(TOKEN_HEADER);
+    if (fresh && fresh !== token) {
+      token = fresh;
+      try { window.sessionStorage.setItem(storeKey, fresh); } catch (e) { /* storage blocked: memory only */ }
+      handOver();
+    }
+    return response;
+  }
+
+  /* The chat in place of the identity step (after it passed, or resumed with a kept token). */
+  function showChat(html) {
+    var main = document.getElementById("main");
+    main.innerHTML = html;
+    body.setAttribute("data-widget", "chat");
+    initChat();
+    var input = document.getElementById("chat-input");
+    if (input) input.focus();
+  }
+
+  /* The identity step with a kept token: the chat instead, or the form again when the token no longer holds. */
+  function resume(saved) {
+    var step = document.getElementById("widget-identify-step");
+    var resuming = document.getElementById("widget-resuming");
+    if (!saved || !step || !resuming || !resuming.hidden || body.getAttribute("data-widget") !== "identify") return;
+    token = saved;
+    step.hidden = true;
+    resuming.hidden = false;
+    fetch(body.getAttribute("data-chat-url"), { headers: withToken({ "HX-Request": "true" }), credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 401) forget();
+        if (!r.ok) throw new Error("status " + r.status);
+        noteToken(r);
+        return r.text().then(showChat);
+      })
+      .catch(function () { step.hidden = false; resuming.hidden = true; });
+  }
+
+  function initIdentify() {
+    var step = document.getElementById("widget-identify-step");
+    if (!step) return;
+    var form = document.getElementById("identity-form");
+    resume(token || stored());
+    if (!form) return;
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var problem = document.getElementById("identity-network");
+      button.disabled = true;
+      problem.textContent = "";
+      fetch(form.action, {
+        method: "POST", credentials: "same-origin", body: new URLSearchParams(new FormData(form)),
+        headers: { "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }
+      }).then(function (r) {
+        return r.text().then(function (html) {
+          if (r.ok && r.headers.get(TOKEN_HEADER)) { noteToken(r); showChat(html); return; }
+          if (r.status !== 422) throw new Error("status " + r.status);
+          var holder = document.getElementById("widget-identify");
+          holder.outerHTML = html;
+          initIdentify();
+          var first = document.querySelector("#widget-identify [role=alert]:not(:empty), #widget-identify [aria-invalid=true]");
+          if (first) { if (!first.hasAttribute("tabindex") && !/INPUT|SELECT|TEXTAREA/.test(first.tagName)) first.setAttribute("tabindex", "-1"); first.focus(); }
+        });
+      }).catch(function () {
+        button.disabled = false;
+        problem.textContent = form.getAttribute("data-network-error");
+      });
+    });
   }
 
   function newId() {
@@ -165,13 +260,14 @@
       if (on) typingHide = setTimeout(function () { typing.hidden = true; }, 8000);
     }
 
-    function ended() { window.location.assign(log.dataset.endedUrl); }
+    function ended() { forget(); window.location.assign(log.dataset.endedUrl); }
 
     /* What appeared while this page was not listening: the bubbles after the last one, then the missed events. */
     function catchUp() {
       var url = messagesUrl + "?after=" + encodeURIComponent(lastMessageId());
-      return fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      return fetch(url, { headers: withToken({ "HX-Request": "true" }), credentials: "same-origin" })
         .then(function (r) {
+          noteToken(r);
           if (r.status === 401) { ended(); return ""; }
           return r.ok ? r.text() : "";
         })
@@ -202,9 +298,10 @@
       data.set("client_message_id", item.clientId);
       return fetch(form.action, {
         method: "POST", credentials: "same-origin", body: data,
-        headers: { "X-CSRFToken": csrf, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }
+        headers: withToken({ "X-CSRFToken": csrf, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" })
       }).then(function (r) {
         item.inFlight = false;
+        noteToken(r);
         if (r.status === 401) { ended(); return; }
         if (r.status === 422) {
           return r.text().then(function (html) {
@@ -274,7 +371,10 @@
     localise(list);
     scrollDown();
     if (typeof io === "undefined") return;
-    socket = io({ transports: ["websocket", "polling"] });
+    socket = io({
+      transports: ["websocket", "polling"],
+      auth: function (answer) { answer(token ? { widgetToken: token } : {}); }
+    });
     socket.on("connect", function () {
       status.hidden = true;
       catchUp().then(flushPending);
@@ -298,8 +398,17 @@
     window.addEventListener("online", function () { if (!socket.connected) socket.connect(); });
   }
 
+  window.addEventListener("message", function (event) {
+    if (!framed || event.source !== window.parent || !event.data || event.data.type !== "funnelchat:hello") return;
+    hostOrigin = event.origin;
+    parentOrigin = event.origin;
+    if (token) handOver();
+    else if (typeof event.data.token === "string") resume(event.data.token);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     initControls();
+    initIdentify();
     initChat();
   });
 })();
