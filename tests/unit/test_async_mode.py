@@ -71,3 +71,28 @@ def test_patched_process_may_still_choose_threads_explicitly():
         "from app.config import Config\n"
         "print(json.dumps({'mode': Config.from_env({'SOCKETIO_ASYNC_MODE': 'threading'}).SOCKETIO_ASYNC_MODE}))\n")
     assert found["mode"] == "threading"
+
+
+def test_password_checks_leave_the_gevent_loop_free():
+    """In the gevent web process, does another greenlet (another agent's socket) keep running while a password is
+    hashed and checked, and does the check still answer right and wrong passwords?"""
+    found = _in_patched_process("""
+import json, gevent
+from app.services.auth import passwords
+ticks = []
+def ticker():
+    while True:
+        ticks.append(1)
+        gevent.sleep(0.001)
+runner = gevent.spawn(ticker)
+gevent.sleep(0.01)
+stored = passwords.hash_password("Correct-Horse-Battery-9")
+before = len(ticks)
+right = all(passwords.verify_password(stored, "Correct-Horse-Battery-9") for _ in range(5))
+wrong = passwords.verify_password(stored, "wrong-password")
+during = len(ticks) - before
+runner.kill()
+print(json.dumps({"right": right, "wrong": wrong, "during": during}))
+""")
+    assert found["right"] is True and found["wrong"] is False
+    assert found["during"] >= 5, found

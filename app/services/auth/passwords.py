@@ -3,8 +3,13 @@
 Argon2id rather than bcrypt: it is OWASP's first choice, it is memory-hard (GPU guessing costs far more),
 and it has no 72-byte password truncation. Parameters are OWASP's first recommended set (19 MiB, 2 passes,
 1 lane): the library default (64 MiB, 3 passes, 4 lanes) took 165 ms per check on a 2-core machine and made
-sign-in the bottleneck at 20 concurrent clients (bench/login.py). Older hashes are upgraded at sign-in."""
+sign-in the bottleneck at 20 concurrent clients (bench/login.py). Older hashes are upgraded at sign-in.
+
+In the gevent web process a hash runs on the hub's thread pool: argon2's C code releases the GIL, so the process's
+other sockets (every agent's live inbox) keep being served during the tens of milliseconds a check takes."""
 from __future__ import annotations
+
+import sys
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -19,13 +24,23 @@ MAX_LENGTH = 128
 _DUMMY_HASH = _hasher.hash("not-a-real-password-4f9c1e")
 
 
+def _off_the_loop(function, *args):
+    """`function(*args)` on gevent's thread pool where gevent has patched the process, else in place."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("socket"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(function, args)
+    return function(*args)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _off_the_loop(_hasher.hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _off_the_loop(_hasher.verify, password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
