@@ -111,9 +111,16 @@ def send_notification_digests(now) -> int:
     return notifications.send_digests(db.session, now)
 
 
+def reconcile_stale_payments(now) -> int:
+    """Card and bank payments a lost request left pending are finished from Stripe's state (never charged twice)."""
+    from app.services.payments import one_time
+
+    return one_time.reconcile_stale(db.session, now=now)
+
+
 # Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
 SCANNERS = [purge_expired, enqueue_due_webhooks, release_waiting_inbound, reconcile_sending, deliver_validation_notices,
-            release_due_messages, sweep_presence, send_notification_digests]
+            release_due_messages, sweep_presence, send_notification_digests, reconcile_stale_payments]
 
 
 def tick(app) -> None:

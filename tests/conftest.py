@@ -17,6 +17,8 @@ from app.services.tenancy import Principal, acting_as
 
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.timezone.utc)
 
+pytest_plugins = ["tests.stripe_support"]
+
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")

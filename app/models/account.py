@@ -59,6 +59,9 @@ class Account(UUIDPk, BusinessOwned, Timestamps, SoftDelete, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     custom_fields: Mapped[dict] = mapped_column(JSONType, default=dict)
 
+    # The Stripe customer our card and bank payments for this account are made under (gateway.ensure_customer).
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), index=True)
+
     preferred_language: Mapped[str] = mapped_column(String(10), default="en")
     preferred_contact_method: Mapped[str | None] = mapped_column(String(20))
     # No default: an absent zone means unknown, and contact rules use every candidate zone.

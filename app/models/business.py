@@ -41,6 +41,8 @@ class Business(UUIDPk, Timestamps, SoftDelete, Base):
 
     # Next number for auto-generated account numbers (ACC-000001, ...), per business.
     account_number_seq: Mapped[int] = mapped_column(default=0)
+    # The last receipt number given to a payment of this business (receipts.next_number).
+    receipt_number_seq: Mapped[int] = mapped_column(default=0)
 
     settings: Mapped[dict] = mapped_column(JSONType, default=dict)
     # Round robin's place: the agent who got the last auto-assigned conversation (no foreign key: users already

@@ -25,6 +25,13 @@ class Payment(UUIDPk, BusinessOwned, Timestamps, Base):
         Index("ix_payments_stripe_payment_intent_id", "stripe_payment_intent_id", unique=True,
               sqlite_where=text("stripe_payment_intent_id IS NOT NULL"),
               postgresql_where=text("stripe_payment_intent_id IS NOT NULL")),
+        # What is in flight on an account (one_time.available_amount) and its payment history.
+        Index("ix_payments_account_id_status", "account_id", "status"),
+        Index("ix_payments_business_id_receipt_number", "business_id", "receipt_number", unique=True,
+              sqlite_where=text("receipt_number IS NOT NULL"), postgresql_where=text("receipt_number IS NOT NULL")),
+        # A request retried with the same key finds its payment instead of charging again.
+        Index("ix_payments_account_id_idempotency_key", "account_id", "idempotency_key", unique=True,
+              sqlite_where=text("idempotency_key IS NOT NULL"), postgresql_where=text("idempotency_key IS NOT NULL")),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -47,6 +54,14 @@ class Payment(UUIDPk, BusinessOwned, Timestamps, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     processed_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     processed_at: Mapped[dt.datetime | None]
+    failure_code: Mapped[str | None] = mapped_column(String(100))
+    succeeded_at: Mapped[dt.datetime | None]
+    # The account's balance right after this payment was applied: what the receipt states.
+    balance_after: Mapped[Decimal | None] = mapped_column(Money)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # Who authorized a card or bank payment from where (an ACH mandate needs both; kept for disputes).
+    payer_ip: Mapped[str | None] = mapped_column(String(45))
+    payer_user_agent: Mapped[str | None] = mapped_column(Text)
 
     account = relationship("Account")
 

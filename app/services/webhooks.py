@@ -25,7 +25,8 @@ from app.services.errors import NotFound, ValidationError
 from app.services.on_commit import on_commit
 from app.services.tenancy import Principal
 
-EVENTS = ("account.created", "account.updated", "account.deleted")
+EVENTS = ("account.created", "account.updated", "account.deleted", "payment.succeeded", "payment.failed",
+          "payment.refunded")
 RETRY_WINDOW = dt.timedelta(hours=24)
 TIMEOUT_SECONDS = 10
 

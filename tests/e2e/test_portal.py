@@ -255,6 +255,8 @@ def test_the_other_portal_pages_a_debtor_may_meet(page, browser, live_server):
     visitor.get_by_label("Apellido").fill("peña")
     visitor.get_by_label("Código postal (ZIP)").fill(place[1])
     visitor.get_by_role("button", name="Continuar").click()
+    visitor.wait_for_url("**/p/pay")  # a payment link lands on the payment page
+    visitor.get_by_role("navigation", name="Secciones del portal").get_by_role("link", name="Cuenta").click()
     visitor.wait_for_url("**/p/account")
     expect(visitor.get_by_role("heading", name="Su cuenta")).to_be_visible()
     _look(visitor, "portal-account-es")

@@ -6,3 +6,4 @@ bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 from app.blueprints.accounts import views  # noqa: E402,F401
 from app.blueprints.accounts import documents  # noqa: E402,F401
 from app.blueprints.accounts import compliance  # noqa: E402,F401
+from app.blueprints.accounts import payments  # noqa: E402,F401

@@ -201,9 +201,13 @@ def show(account_id):
     return account_page(account, request.args.get("tab", "overview"), now)
 
 
-def account_page(account, tab: str, now):
-    """The account file on one of its tabs (also re-rendered with a compliance form's errors)."""
-    return render_template("accounts/show.html", account=account, tab=tab, now=now,
+def account_page(account, tab: str, now, payments: dict | None = None):
+    """The account file on one of its tabs (also re-rendered with a compliance or payment form's errors)."""
+    from app.blueprints.accounts.payments import section as payments_section
+
+    if tab == "payments" and payments is None:
+        payments = payments_section(account, now)
+    return render_template("accounts/show.html", account=account, tab=tab, now=now, payments=payments,
                            clock=account_file.contact_clock(account, now),
                            days_past_due=account_file.days_past_due(account, now.date()),
                            notes=account_file.notes(db.session, account),

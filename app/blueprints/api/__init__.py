@@ -8,6 +8,8 @@ csrf.exempt(bp)
 
 from app.blueprints.api import (accounts, admin_settings, admin_users, auth, conversations, imports, openapi,  # noqa: E402,F401
                                 payment_links, sandbox, unknown_senders)
+from app.blueprints.api import payment_refunds  # noqa: E402,F401
+from app.blueprints.api import payments  # noqa: E402,F401
 from app.blueprints.api.access import rate_limit_key, rate_limit_value  # noqa: E402
 from app.extensions import limiter  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Portal forms. Labels and messages are set per request in the debtor's language (services/portal/texts.py);
 the services check what the answers mean."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, StringField, TextAreaField
 
 
 class IdentityForm(FlaskForm):
@@ -18,3 +18,12 @@ class DisputeForm(FlaskForm):
 
 class CsrfForm(FlaskForm):
     """A form with nothing but the CSRF token (buttons carry their own name and value)."""
+
+
+class PayForm(FlaskForm):
+    """The pay page: the amount typed, the method chosen and the PaymentMethod Stripe.js set up in the browser (the
+    card itself never reaches this form)."""
+
+    amount = StringField("Payment amount")
+    method = StringField("Payment method")  # radio buttons in the template; the view checks the value
+    payment_method_id = HiddenField()

@@ -14,16 +14,22 @@ import uuid
 from dataclasses import dataclass
 from functools import wraps
 
+import stripe
 from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 
 from app.blueprints.portal import bp
-from app.blueprints.portal.forms import DisputeForm, IdentityForm
-from app.extensions import csrf, db
+from app.blueprints.api.envelope import error, ok
+from app.blueprints.portal.forms import DisputeForm, IdentityForm, PayForm
+from app.errors import wants_json
+from app.extensions import csrf, db, limiter
 from app.models import Account, PortalLink
 from app.services.clock import get_clock
 from app.services.compliance import snippets
-from app.services.errors import NotFound, ValidationError
+from app.services.errors import Conflict, DomainError, NotFound, ValidationError
+from app.services.money import format_usd, to_cents
+from app.services.payments import gateway, one_time
 from app.services.portal import identity, links, notice, overview, records, texts, unsubscribe
+from app.services.portal import payments as portal_payments
 from app.templating import format_phone
 
 SESSION_KEY = "portal"
@@ -343,13 +349,18 @@ def _portal_page(template: str, *, status: int = 200, **context):
                    status=status, account=account, **context)
 
 
+def _account_page(form: DisputeForm, *, status: int = 200):
+    account = g.portal.account
+    return _portal_page("portal/account.html", status=status, ov=overview.account_overview(db.session, account, g.now),
+                        form=form, history=portal_payments.history(db.session, account))
+
+
 @bp.get("/p/account")
 @portal_required
 def account():
     form = DisputeForm()
     form.choice.errors, form.portion.errors, form.note.errors = [], [], []
-    return _portal_page("portal/account.html", ov=overview.account_overview(db.session, g.portal.account, g.now),
-                        form=form)
+    return _account_page(form)
 
 
 DISPUTE_ERRORS = {"choice": "err_choice", "portion": "err_portion", "note": "err_note"}
@@ -374,8 +385,7 @@ def dispute():
         db.session.rollback()
         key = exc.extra.get("text") or DISPUTE_ERRORS.get(exc.field or "", "err_choice")
         getattr(form, exc.field if exc.field in DISPUTE_ERRORS else "choice").errors = [texts.t(key, lang)]
-        return _portal_page("portal/account.html", status=422,
-                            ov=overview.account_overview(db.session, account, g.now), form=form)
+        return _account_page(form, status=422)
     db.session.commit()
     flash(texts.t("dispute_sent", lang, business=overview.business_facts(db.session, account.business_id).name),
           "success")
@@ -409,6 +419,190 @@ def notice_pdf():
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# -- payments (PRD 8.4.1, 8.5.3) -------------------------------------------------------------------------------------
+PAY_METHODS = ("card",)
+"""What the page collects. A bank account (ACH) needs Stripe.js's bank-account collection, which the sandbox's
+Stripe.js does not have, so the page offers cards; ACH payments reach the ledger through the API."""
+SETUP_LIMIT = "20 per hour"
+"""Card collections per account: plenty for a debtor retrying a declined card, too few for testing stolen cards."""
+
+
+def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 200, pay_error: str | None = None):
+    lang = _language(g.portal.account)
+    amount_text = form.amount.data if form.amount.data is not None else str(facts.available)
+    try:
+        label = texts.t("pay_button", lang, amount=format_usd(portal_payments.parse_amount(amount_text,
+                                                                                         facts.available)))
+    except ValidationError:
+        label = texts.t("pay_button_plain", lang)
+    config = current_app.config["CONFIG_OBJECT"]
+    return _portal_page("portal/pay.html", status=status, form=form, facts=facts, methods=PAY_METHODS,
+                        stripe_js_url=gateway.js_url(config), publishable_key=gateway.publishable_key(config),
+                        max_cents=to_cents(facts.available), amount_value=amount_text, button_label=label,
+                        pay_error=pay_error)
+
+
+def _refused(form: PayForm, facts: portal_payments.PayFacts, message: str, *, field: str | None = None,
+             status: int = 422, code: str = "VALIDATION_ERROR"):
+    """A payment that did not go ahead: JSON for the page's script, else the page with the message inline."""
+    if wants_json():
+        return error(code, message, status, field=field)
+    if field == "amount":
+        form.amount.errors = [message]
+        return _pay_page(form, facts, status=status)
+    return _pay_page(form, facts, status=status, pay_error=message)
+
+
+def _amount_refused(form: PayForm, facts: portal_payments.PayFacts, lang: str, exc: DomainError | None = None):
+    """The amount is not one that may be paid now, said with the bounds as they are now."""
+    if not facts.payable:
+        message = texts.t("all_in_flight" if facts.balance > 0 else "nothing_to_pay", lang)
+    elif exc is not None and exc.extra.get("text") == "err_amount_missing":
+        message = texts.t("err_amount_missing", lang)
+    else:
+        message = texts.t("err_amount_range", lang, max=format_usd(facts.available))
+    return _refused(form, facts, message, field="amount")
+
+
+def _needs_js(lang: str) -> str:
+    business = overview.business_facts(db.session, g.portal.account.business_id)
+    return texts.t("needs_js", lang, business=business.name, contact=_contact(business, lang))
+
+
+def _answer(result: one_time.PaymentResult, form: PayForm, facts: portal_payments.PayFacts, lang: str):
+    """What one_time.start or .complete decided, for the page's script (or, without it, as a page)."""
+    payment = result.payment
+    if result.status == "succeeded" or payment.status == "processing":
+        receipt_url = url_for("portal.receipt", payment_id=payment.id)
+        if wants_json():
+            return ok({"status": result.status, "paymentId": str(payment.id), "redirect": receipt_url})
+        return redirect(receipt_url, code=303)
+    if result.status == "requires_action":
+        if wants_json():
+            return ok({"status": result.status, "paymentId": str(payment.id), "clientSecret": result.client_secret,
+                       "completeUrl": url_for("portal.pay_complete", payment_id=payment.id)})
+        return _refused(form, facts, _needs_js(lang), status=409, code="CONFLICT")
+    if result.status == "processing":  # Stripe's answer has not come yet: the clock will finish it
+        return _refused(form, facts, texts.t("pay_checking", lang), status=202, code="PAYMENT_PENDING")
+    reason_key = portal_payments.failure_reason_key(payment.failure_code)
+    reason = texts.t(reason_key, lang) if reason_key else (result.error or texts.t("reason_unknown", lang))
+    message = f"{texts.t('pay_failed', lang, reason=reason)} {texts.t('pay_failed_hint', lang)}"
+    return _refused(form, facts, message, status=402, code="PAYMENT_FAILED")
+
+
+@bp.route("/p/pay", methods=["GET", "POST"])
+@portal_required
+def pay():
+    """The payment form (GET). POST charges the PaymentMethod Stripe.js set up in the browser: one card collection
+    pays once (the PaymentMethod id is the idempotency key), so a double submit or a retry after a lost answer
+    finds the payment it started instead of charging again."""
+    account = g.portal.account
+    lang = _language(account)
+    facts = portal_payments.pay_facts(db.session, account)
+    form = PayForm()
+    form.amount.errors = []
+    if request.method == "GET":
+        return _pay_page(form, facts)
+    try:
+        amount = portal_payments.parse_amount(form.amount.data, facts.available)
+    except ValidationError as exc:
+        return _amount_refused(form, facts, lang, exc)
+    payment_method_id = (form.payment_method_id.data or "").strip()
+    if not payment_method_id:
+        return _refused(form, facts, _needs_js(lang))
+    method = form.method.data if form.method.data in PAY_METHODS else "card"
+    try:
+        result = one_time.start(db.session, account, amount, method=method, payment_method_id=payment_method_id,
+                                now=g.now, idempotency_key=f"portal:{payment_method_id}", **_client())
+    except (ValidationError, Conflict) as exc:
+        db.session.rollback()
+        if exc.field not in (None, "amount"):
+            return _refused(form, facts, texts.t("pay_needs_card", lang))
+        return _amount_refused(form, portal_payments.pay_facts(db.session, account), lang)
+    return _answer(result, form, facts, lang)
+
+
+def _portal_account_key() -> str:
+    data = session.get(SESSION_KEY)
+    account_id = data.get("account") if isinstance(data, dict) else None
+    return f"portal-pay:{account_id or request.remote_addr}"
+
+
+@bp.post("/p/pay/setup")
+@limiter.limit(SETUP_LIMIT, key_func=_portal_account_key)
+@portal_required
+def pay_setup():
+    """A SetupIntent's client secret for the account's Stripe customer, once the amount is one that may be paid:
+    the page confirms it with the card (confirmCardSetup), then posts the PaymentMethod to /p/pay. Limited per
+    account, so a portal session cannot be used to try card after card."""
+    account = g.portal.account
+    lang = _language(account)
+    facts = portal_payments.pay_facts(db.session, account)
+    form = PayForm()
+    form.amount.errors = []
+    try:
+        portal_payments.parse_amount(form.amount.data, facts.available)
+    except ValidationError as exc:
+        return _amount_refused(form, facts, lang, exc)
+    try:
+        intent = gateway.create_setup_intent(db.session, account)
+    except stripe.StripeError as exc:
+        db.session.rollback()
+        current_app.logger.warning("portal setup intent for account %s failed: %s", account.id, exc)
+        return _refused(form, facts, texts.t("pay_offline", lang), status=503, code="PAYMENT_UNAVAILABLE")
+    db.session.commit()
+    return ok({"clientSecret": intent.client_secret})
+
+
+@bp.post("/p/pay/<payment_id>/complete")
+@portal_required
+def pay_complete(payment_id):
+    """After the bank's 3-D Secure step in the browser: ask Stripe where the payment stands and apply it."""
+    account = g.portal.account
+    lang = _language(account)
+    try:
+        payment = portal_payments.account_payment(db.session, account, payment_id)
+        result = one_time.complete(db.session, payment.id, now=g.now, account_id=account.id)
+    except NotFound:
+        return error("NOT_FOUND", texts.t("payment_missing", lang), 404)
+    form = PayForm()
+    form.amount.data = str(payment.amount)
+    return _answer(result, form, portal_payments.pay_facts(db.session, account), lang)
+
+
+@bp.get("/p/receipts/<payment_id>")
+@portal_required
+def receipt(payment_id):
+    """A payment's receipt, printable, with the time in the debtor's zone; only this account's payments."""
+    account = g.portal.account
+    lang = _language(account)
+    try:
+        found = portal_payments.receipt(db.session, account, payment_id)
+    except NotFound:
+        business = overview.business_facts(db.session, account.business_id)
+        return _message("receipt_missing_title", [texts.t("receipt_missing_body", lang)], lang=lang,
+                        business=business, status=404, action_url=url_for("portal.account") + "#payments",
+                        action_label=texts.t("back_to_account", lang))
+    return _portal_page("portal/receipt.html", receipt=found, account_last4=overview.last4(account.account_number),
+                        receipt_time=_local_time(portal_payments.paid_at(found.payment), account, lang),
+                        method_text=_method_text(found, lang))
+
+
+def _local_time(value: dt.datetime, account: Account, lang: str) -> str:
+    """"November 25, 2026, 9:03 AM CST" / "25 de noviembre de 2026, 09:03 CST" in the debtor's zone (UTC when the
+    zone is not known)."""
+    local = value.astimezone(overview.display_zone(account) or UTC)
+    clock = f"{local:%H:%M}" if lang == "es" else f"{local:%I:%M %p}".lstrip("0")
+    return f"{snippets.long_date(local.date(), lang)}, {clock} {local:%Z}"
+
+
+def _method_text(found: portal_payments.Receipt, lang: str) -> str:
+    if found.card_last4:
+        brand = portal_payments.card_brand_name(found.card_brand) or texts.t("pm_card", lang)
+        return texts.t("card_ending", lang, brand=brand, last4=found.card_last4)
+    return texts.t(f"pm_{found.payment.payment_method}", lang)
 
 
 # -- contact preferences (D-3) ---------------------------------------------------------------------------------------

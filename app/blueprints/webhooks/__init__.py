@@ -8,3 +8,4 @@ csrf.exempt(bp)
 limiter.exempt(bp)
 
 from app.blueprints.webhooks import views  # noqa: E402,F401
+from app.blueprints.webhooks import stripe_webhook  # noqa: E402,F401
