@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.blueprints.health import bp as health_bp
     from app.blueprints.imports import bp as imports_bp
     from app.blueprints.inbox import bp as inbox_bp
+    from app.blueprints.media import bp as media_bp
     from app.blueprints.portal import bp as portal_bp
     from app.blueprints.sandbox import bp as sandbox_bp
     from app.blueprints.settings import bp as settings_bp
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(inbox_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(widget_bp)
 

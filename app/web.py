@@ -24,9 +24,11 @@ NAV = (
     ("Sandbox", "sandbox.index", "inbox"),
 )
 NAV_PERMISSIONS = {"compliance.index": "audit.view", "sandbox.index": "sandbox.use"}
+"""Entries only some roles may open (the permission matrix action); the rest are for every signed-in user."""
 SANDBOX_ONLY = frozenset({"sandbox.index"})
 """Entries that exist only while the providers are the sandbox."""
-"""Entries only some roles may open (the permission matrix action); the rest are for every signed-in user."""
+BOTTOM_NAV_SLOTS = 5
+"""Entries a phone's bottom bar holds (375 px at 44 px or more each); with more entries, the last slot is "More"."""
 
 
 class SignedInUser:
@@ -84,5 +86,13 @@ def init_web(app: Flask) -> None:
         nav = [(label, url_for(endpoint), icon, endpoint) for label, endpoint, icon in NAV if endpoint in available
                and (endpoint not in NAV_PERMISSIONS or (role and permissions.can(role, NAV_PERMISSIONS[endpoint])))
                and (sandbox or endpoint not in SANDBOX_ONLY)]
-        return {"nav_items": nav, "idle_minutes": app.config["SESSION_IDLE_MINUTES"],
-                "sandbox_mode": app.config["CONFIG_OBJECT"].sandbox}
+        bottom, more = bottom_nav(nav)
+        return {"nav_items": nav, "bottom_nav": bottom, "bottom_more": more,
+                "idle_minutes": app.config["SESSION_IDLE_MINUTES"], "sandbox_mode": app.config["CONFIG_OBJECT"].sandbox}
+
+
+def bottom_nav(nav: list, slots: int = BOTTOM_NAV_SLOTS) -> tuple[list, list]:
+    """The entries the phone's bottom bar shows, and those behind its "More" button (none when all fit)."""
+    if len(nav) <= slots:
+        return list(nav), []
+    return list(nav[:slots - 1]), list(nav[slots - 1:])

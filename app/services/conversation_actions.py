@@ -24,11 +24,20 @@ from app.services.tenancy import Principal
 
 CONVERSATION_VIEWS = ("mine", "unassigned", "escalated", "all")
 ATTACHMENT_LIMIT = 5 * 1024 * 1024
-ATTACHMENT_CHANNELS = ("email",)
-"""Channels that carry a file: email attaches it (SMS cannot; WhatsApp media needs a public URL, not offered)."""
+ATTACHMENT_CHANNELS = ("email", "sms", "whatsapp")
+"""Channels that carry a file: email attaches it; SMS (as MMS) and WhatsApp send a signed link Twilio fetches it from
+(channels.media), so they take only the types Twilio takes. Web chat has no file transport."""
 MAX_NOTE = 10_000
 MAX_SNOOZE = dt.timedelta(days=90)
 TEXT_CHANNELS_MAX = 1600
+
+
+@dataclass(frozen=True)
+class AttachmentOffer:
+    """What the composer's file input offers on a channel: its `accept` list and the kinds in words."""
+
+    accept: str
+    summary: str
 
 
 @dataclass(frozen=True)
@@ -242,20 +251,36 @@ def reply(db_session, principal: Principal, conversation_id, body: str, *, now: 
     return outcome
 
 
+def attachment_offer(channel: str) -> AttachmentOffer | None:
+    """The file input for a conversation on this channel; None where no file can be sent (web chat)."""
+    from app.services.accounts import documents
+    from app.services.channels import media
+
+    if channel not in ATTACHMENT_CHANNELS:
+        return None
+    if channel == "email":
+        return AttachmentOffer(accept=documents.ACCEPT, summary=documents.ALLOWED_SUMMARY)
+    return AttachmentOffer(accept=media.accept_attribute(channel), summary=media.summary(channel))
+
+
 def _store_attachment(db_session, principal: Principal, conversation: Conversation, account: Account,
                       attachment: tuple[str, str, bytes], now: dt.datetime) -> str:
-    """Keep the file on the account (checked like any upload) and name it for delivery: 'document:<id>'."""
+    """Keep the file on the account (checked like any upload) and name it for delivery: 'document:<id>'. A text
+    channel takes only the types its provider carries."""
     from flask import current_app
 
     from app.services.accounts import documents
+    from app.services.channels import media
     from app.services.storage import storage_for
 
     filename, _content_type, data = attachment
     if conversation.channel not in ATTACHMENT_CHANNELS:
-        raise ValidationError("Files can be sent by email only; this conversation is "
-                              f"{conversation.channel.replace('_', ' ')}.", field="attachment")
+        raise ValidationError(f"Files cannot be sent on {conversation.channel.replace('_', ' ')}; send them by "
+                              "email, text message or WhatsApp.", field="attachment")
     if len(data) > ATTACHMENT_LIMIT:
         raise ValidationError("Attachments are limited to 5 MB.", field="attachment")
+    if conversation.channel != "email":
+        media.check(conversation.channel, filename, data)
     try:
         document = documents.upload(db_session, storage_for(current_app), principal, account, filename, data, now,
                                     description="Sent in a conversation", document_type=None)

@@ -10,6 +10,9 @@ The page is ordered by latest activity (never-messaged conversations last) with 
 keyset (`before` cursor), so a list that reorders live as messages arrive never repeats or skips a row. On
 PostgreSQL the order is served by an index (migration 0012), and search by trigram indexes on the debtor's name
 (migration 0004) and on message text (0012).
+
+The open thread loads its newest messages and pages back the same way (keyset on created_at, id), so a
+conversation with thousands of messages opens as fast as a short one.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from app.models.conversation import CHANNELS, CONVERSATION_STATUSES, OPEN_STATUS
 from app.services import canned
 from app.services.accounts.file import ContactClock, contact_clock
 from app.services.conversation_actions import CONVERSATION_VIEWS
-from app.services.conversations import _queue_clause, _require_staff, get_conversation, get_detail
+from app.services.conversations import _queue_clause, _require_staff, get_conversation
 from app.services.errors import NotFound, ValidationError
 from app.services.tenancy import Principal
 
@@ -34,6 +37,10 @@ SENTIMENTS = ("positive", "neutral", "negative", "hostile")
 """The PRD's sentiment levels (schema: positive, neutral, negative, hostile)."""
 STATUS_CHOICES = ("open", "any") + CONVERSATION_STATUSES
 PAGE_SIZE = 25
+THREAD_PAGE = 50
+"""Messages per page of an open thread: the newest ones first, earlier ones on request."""
+MAX_THREAD_PAGE = 200
+"""The most messages one page may ask for, so no caller loads a long thread whole."""
 EXACT_TOTAL_LIMIT = 10_000
 PREVIEW_CHARS = 140
 MIN_SEARCH = 2
@@ -386,16 +393,32 @@ class CannedChoice:
     missing: tuple[str, ...] = ()
 
 
-@dataclass
-class Thread:
-    """Everything the right-hand side shows: the conversation, its account, every message with its sender's name,
-    the assignee, the debtor's contact clock and the canned responses filled for this debtor."""
+@dataclass(kw_only=True)
+class ThreadPage:
+    """A run of a conversation's messages, oldest first, with their senders' names, and whether older ones exist
+    (the "Show earlier messages" button asks for the run before the first one here)."""
 
     conversation: Conversation
     account: Account
     business: Business
     messages: list[Message]
     senders: dict[uuid.UUID, str]
+    has_earlier: bool = False
+
+    @property
+    def earlier_cursor(self) -> str | None:
+        """The id of the oldest message shown, when older ones remain: the `before` of the next page."""
+        return self.messages[0].id.hex if self.has_earlier and self.messages else None
+
+    def sender_name(self, message: Message) -> str:
+        return sender_name(message, self.account, self.business, self.senders)
+
+
+@dataclass(kw_only=True)
+class Thread(ThreadPage):
+    """Everything the right-hand side shows: the conversation, its account, the newest messages with their senders'
+    names, the assignee, the debtor's contact clock and the canned responses filled for this debtor."""
+
     assignee: User | None
     clock: ContactClock
     canned: list[CannedChoice] = field(default_factory=list)
@@ -403,9 +426,6 @@ class Thread:
     @property
     def open(self) -> bool:
         return self.conversation.status in OPEN_STATUSES
-
-    def sender_name(self, message: Message) -> str:
-        return sender_name(message, self.account, self.business, self.senders)
 
 
 def sender_name(message: Message, account: Account, business: Business, senders: dict) -> str:
@@ -439,16 +459,55 @@ def canned_choices(db_session, principal: Principal, account: Account, business:
     return choices
 
 
-def thread(db_session, principal: Principal, conversation_id, *, now: dt.datetime) -> Thread:
-    """The open conversation (404 another business, 403 outside an agent's queue) with what the page shows."""
-    detail = get_detail(db_session, principal, conversation_id)
-    conversation, account = detail.conversation, detail.account
+def _before_key(db_session, conversation: Conversation, before) -> tuple[dt.datetime, uuid.UUID]:
+    """(created_at, id) of the message a page starts before; it must be one of this conversation's."""
+    try:
+        key = before if isinstance(before, uuid.UUID) else uuid.UUID(str(before).strip())
+    except ValueError:
+        key = None
+    found = None if key is None else db_session.execute(select(Message.created_at, Message.id).where(
+        Message.id == key, Message.conversation_id == conversation.id,
+        Message.business_id == conversation.business_id)).first()
+    if found is None:
+        raise ValidationError("Those earlier messages could not be found: open the conversation again.",
+                              field="before")
+    return found.created_at, found.id
+
+
+def thread_page(db_session, principal: Principal, conversation_id, *, before=None,
+                limit: int = THREAD_PAGE) -> ThreadPage:
+    """The `limit` messages just before message `before` (None: the newest), oldest first, and whether older ones
+    remain. Keyset on (created_at, id), so pages meet without gaps or repeats however many messages arrive
+    meanwhile; on PostgreSQL an index serves it (migration 0012, messages by conversation, created_at, id).
+    404 another business, 403 outside an agent's queue, as the thread itself."""
+    if not 1 <= limit <= MAX_THREAD_PAGE:
+        raise ValidationError(f"limit must be between 1 and {MAX_THREAD_PAGE}.", field="limit")
+    conversation, account = get_conversation(db_session, principal, conversation_id)
+    stmt = select(Message).where(Message.conversation_id == conversation.id,
+                                 Message.business_id == conversation.business_id)
+    if before is not None:
+        at, key = _before_key(db_session, conversation, before)
+        # The plain `created_at <= at` bounds the index scan; the OR settles ties on the id.
+        stmt = stmt.where(Message.created_at <= at, or_(Message.created_at < at, Message.id < key))
+    newest_first = list(db_session.scalars(stmt.order_by(Message.created_at.desc(), Message.id.desc())
+                                           .limit(limit + 1)))
+    messages = newest_first[:limit][::-1]
     business = db_session.get(Business, conversation.business_id)
-    senders = _names(db_session, [m.sender_id for m in detail.messages] + [conversation.assigned_agent_id])
+    senders = _names(db_session, [m.sender_id for m in messages] + [conversation.assigned_agent_id])
+    return ThreadPage(conversation=conversation, account=account, business=business, messages=messages,
+                      senders=senders, has_earlier=len(newest_first) > limit)
+
+
+def thread(db_session, principal: Principal, conversation_id, *, now: dt.datetime, before=None,
+           limit: int = THREAD_PAGE) -> Thread:
+    """The open conversation (404 another business, 403 outside an agent's queue) with what the page shows: its
+    newest `limit` messages (or those before message `before`), the button for earlier ones in `earlier_cursor`."""
+    page = thread_page(db_session, principal, conversation_id, before=before, limit=limit)
+    conversation, account, business = page.conversation, page.account, page.business
     assignee = db_session.get(User, conversation.assigned_agent_id) if conversation.assigned_agent_id else None
-    return Thread(conversation=conversation, account=account, business=business, messages=detail.messages,
-                  senders=senders, assignee=assignee, clock=contact_clock(account, now),
-                  canned=canned_choices(db_session, principal, account, business))
+    return Thread(conversation=conversation, account=account, business=business, messages=page.messages,
+                  senders=page.senders, has_earlier=page.has_earlier, assignee=assignee,
+                  clock=contact_clock(account, now), canned=canned_choices(db_session, principal, account, business))
 
 
 @dataclass

@@ -87,12 +87,17 @@ class FakeTwilio(FakeServer):
     def _create(self, request: Request) -> Response:
         form = request.form
         to, from_, body = form.get("To", ""), form.get("From", ""), form.get("Body", "")
+        media = form.getlist("MediaUrl")  # repeated, one per file; Twilio fetches each over public HTTPS
         if not to:
             return self.error(400, 21604, "A 'To' phone number is required.")
         if not from_:
             return self.error(400, 21603, "A 'From' phone number is required.")
-        if not body:
+        if not body and not media:
             return self.error(400, 21602, "Message body is required.")
+        if len(media) > 10:
+            return self.error(400, 21623, "Number of media files exceeds allowed limit of 10.")
+        if any(not url.startswith(("http://", "https://")) for url in media):
+            return self.error(400, 21620, "Invalid media URL(s).")
         if to.startswith("whatsapp:") != from_.startswith("whatsapp:"):
             return self.error(400, 21910, "Invalid From and To pair. From and To should be of the same channel")
         number = to.removeprefix("whatsapp:")
@@ -106,14 +111,14 @@ class FakeTwilio(FakeServer):
             "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
             "date_created": _rfc2822(now), "date_sent": _rfc2822(now), "date_updated": _rfc2822(now),
             "direction": "outbound-api", "error_code": None, "error_message": None, "from": from_,
-            "messaging_service_sid": None, "num_media": "0", "num_segments": str(1 + len(body) // 160),
+            "messaging_service_sid": None, "num_media": str(len(media)), "num_segments": str(1 + len(body) // 160),
             "price": None, "price_unit": "USD", "sid": sid, "status": "queued", "to": to,
             "uri": f"{API}/{self.account_sid}/Messages/{sid}.json",
             "subresource_uris": {"media": f"{API}/{self.account_sid}/Messages/{sid}/Media.json"},
         }
         with self.lock:
             self.messages.append(record)
-        self.remember({"sid": sid, "to": to, "from": from_, "body": body,
+        self.remember({"sid": sid, "to": to, "from": from_, "body": body, "media_urls": media,
                        "status_callback": form.get("StatusCallback"), "received_at": now.isoformat()})
         return json_response(record, status=201)
 

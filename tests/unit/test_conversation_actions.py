@@ -158,15 +158,15 @@ def test_preflight_says_when_a_held_message_will_go(clock):
     assert now_ok.state == "send" and now_ok.summary.startswith("Will send now")
 
 
-def test_attachments_go_by_email_only():
+def test_attachments_are_refused_on_web_chat():
     business = messaging_business()
     manager = gen_user(business, "manager")
     account = debtor(business, contacted=True)
-    conversation = _conversation(business, account)
+    conversation = _conversation(business, account, channel="web_chat")
     with pytest.raises(ValidationError) as refused:
         actions.reply(db.session, _as(manager), conversation.id, "See attached.", now=NOW,
                       attachment=("receipt.pdf", "application/pdf", b"%PDF-1.4 tiny"))
-    assert refused.value.field == "attachment"
+    assert refused.value.field == "attachment" and refused.value.message.startswith("Files cannot be sent on web chat")
 
 
 def test_snooze_needs_a_future_time_and_a_debtor_message_wakes_it():

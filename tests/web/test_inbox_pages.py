@@ -236,15 +236,17 @@ def test_a_private_note_never_leaves(app, client, shop):
     assert empty.status_code == 400 and 'id="composer-error"' in empty.get_data(as_text=True)
 
 
-def test_an_attachment_on_a_text_conversation_is_refused_inline(client, shop):
-    """Is a file on an SMS conversation an inline error on the file field, with nothing sent?"""
+def test_an_attachment_on_a_web_chat_conversation_is_refused_inline(client, shop):
+    """Is a file on a web chat conversation (no file input there) an inline error, with nothing sent?"""
     import io
 
-    business, account, conversation, _ = shop
+    business, account, _, _ = shop
+    conversation = gen_conversation(business, account, channel="web_chat")
     answer = client.post(f"/conversations/{conversation.id}/reply", headers=HX, content_type="multipart/form-data",
                          data={"body": "See attached", "attachment": (io.BytesIO(b"%PDF-1.4 test"), "plan.pdf")})
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 400 and 'id="composer-error" role="alert">Files can be sent by email only' in html
+    assert answer.status_code == 400 and 'id="composer-error" role="alert">Files cannot be sent on web chat' in html
+    assert 'id="composer-attachment"' not in html
     assert 'aria-invalid="true"' not in html, "the text itself was fine"
     assert count(Message, Message.direction == "outbound") == 0
 

@@ -66,9 +66,10 @@ def _team():
 
 def _thread_context(thread, **extra) -> dict:
     return {"thread": thread, "resolution_types": RESOLUTION_TYPES, "snooze_choices": forms.SNOOZE_CHOICES,
+            "snooze_at": forms.AT, "snooze_max_days": conversation_actions.MAX_SNOOZE.days,
             "views": conversation_actions.CONVERSATION_VIEWS,
             "can_assign": permissions.scope(g.principal.role, "conversations.assign") == "all",
-            "attachments": thread.conversation.channel in conversation_actions.ATTACHMENT_CHANNELS,
+            "attachments": conversation_actions.attachment_offer(thread.conversation.channel),
             "attachment_limit": conversation_actions.ATTACHMENT_LIMIT, "delivery_state": delivery_state,
             "held_until": inbox_list.held_until, "team": _team(), "now": get_clock().now(), **extra}
 
@@ -104,8 +105,10 @@ def index():
 @page_permission(RESPOND)
 def show(conversation_id):
     """The inbox with one conversation open; HTMX: the thread alone (or its header, for live updates)."""
-    thread = inbox_list.thread(db.session, g.principal, conversation_id, now=get_clock().now())
-    if _htmx_target() == "thread-header":  # someone else changed the conversation: its header again
+    header_only = _htmx_target() == "thread-header"  # someone else changed the conversation: its header again
+    thread = inbox_list.thread(db.session, g.principal, conversation_id, now=get_clock().now(),
+                               limit=1 if header_only else inbox_list.THREAD_PAGE)
+    if header_only:
         return render_template("inbox/_header.html", **_thread_context(thread, query=_query(request.args)[0]))
     if _htmx_target() == "inbox-thread":
         return render_template("inbox/_thread.html", **_thread_context(thread, query=_query(request.args)[0],
@@ -125,6 +128,19 @@ def row(conversation_id):
     totals, snoozed = inbox_list.view_totals(db.session, g.principal, now=now)
     return render_template("inbox/_row_refresh.html", row=found, query=query, totals=totals, snoozed=snoozed,
                            selected=request.args.get("open"), views=conversation_actions.CONVERSATION_VIEWS, now=now)
+
+
+@bp.get("/conversations/<conversation_id>/messages")
+@page_permission(RESPOND)
+def earlier(conversation_id):
+    """The page of bubbles before message `before` (the oldest one shown), led by the button for the page before
+    that while there is one; it replaces the button that asked for it."""
+    try:
+        page = inbox_list.thread_page(db.session, g.principal, conversation_id, before=request.args.get("before"))
+    except ValidationError as exc:
+        return render_template("inbox/_earlier.html", page=None, error=exc, conversation_id=conversation_id), 400
+    return render_template("inbox/_earlier.html", page=page, error=None, delivery_state=delivery_state,
+                           held_until=inbox_list.held_until)
 
 
 @bp.get("/conversations/<conversation_id>/messages/<message_id>")
@@ -236,8 +252,9 @@ def payment_link(conversation_id):
 
 
 # -- conversation actions --------------------------------------------------------------------------------------------
-def _thread_answer(conversation_id, *, status: int = 200, error=None, open_form: str | None = None):
-    """The thread again after an action (or with the action's inline error), and the list row out of band."""
+def _thread_answer(conversation_id, *, status: int = 200, error=None, open_form: str | None = None, **extra):
+    """The thread again after an action (or with the action's inline error and what was typed), and the list row
+    out of band."""
     thread = inbox_list.thread(db.session, g.principal, conversation_id, now=get_clock().now())
     if not request.headers.get("HX-Request"):
         flash(error.message if error else "Saved.", "error" if error else "success")
@@ -249,15 +266,15 @@ def _thread_answer(conversation_id, *, status: int = 200, error=None, open_form:
     totals, snoozed = inbox_list.view_totals(db.session, g.principal, now=now)
     return render_template("inbox/_thread_answer.html", **_thread_context(
         thread, action_error=error, open_form=open_form, query=query, row=row_found, refresh_row=status < 400,
-        totals=totals, snoozed=snoozed)), status
+        totals=totals, snoozed=snoozed, **(extra if error else {}))), status
 
 
-def _act(conversation_id, action, open_form: str):
+def _act(conversation_id, action, open_form: str, **extra):
     try:
         action()
     except SOFT_ERRORS as exc:
         db.session.rollback()
-        return _thread_answer(conversation_id, status=exc.status, error=exc, open_form=open_form)
+        return _thread_answer(conversation_id, status=exc.status, error=exc, open_form=open_form, **extra)
     db.session.commit()
     return _thread_answer(conversation_id)
 
@@ -293,11 +310,21 @@ def set_status(conversation_id):
 @bp.post("/conversations/<conversation_id>/snooze")
 @page_permission(RESPOND)
 def snooze(conversation_id):
-    """Hide the conversation from the list for a while (or wake it now)."""
+    """Hide the conversation from the list for a while or until a chosen time in the agent's zone (or wake it
+    now); a bad time comes back inline with what was typed."""
     now = get_clock().now()
-    return _act(conversation_id, lambda: conversation_actions.snooze(
-        db.session, g.principal, conversation_id, until=forms.snooze_until(request.form.get("until"), now), now=now),
-        "snooze")
+    values = {"until": request.form.get("until", ""), "untilAt": request.form.get("untilAt", ""),
+              "tz": request.form.get("tz", "")}
+
+    def act():
+        until = forms.snooze_until(values["until"], now, at=values["untilAt"], zone=values["tz"])
+        try:
+            conversation_actions.snooze(db.session, g.principal, conversation_id, until=until, now=now)
+        except ValidationError as exc:
+            if values["until"] == forms.AT and exc.field == "until":
+                exc.field = "untilAt"  # the picked time is what was wrong, not the choice
+            raise
+    return _act(conversation_id, act, "snooze", snooze_values=values)
 
 
 @bp.post("/conversations/<conversation_id>/read")

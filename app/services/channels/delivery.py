@@ -249,7 +249,8 @@ def envelope_for(db_session, message: Message) -> providers_base.Envelope:
                   business_id=message.business_id)
     if message.channel in ("sms", "whatsapp"):
         return providers_base.Envelope(
-            **common, status_callback=f"{public}/api/v1/webhooks/twilio/status?m={message.id}")
+            **common, status_callback=f"{public}/api/v1/webhooks/twilio/status?m={message.id}",
+            media_urls=_media_urls(db_session, message))
     unsubscribe = _unsubscribe_url(message)
     return providers_base.Envelope(
         **common, subject=message.subject or f"A message from {business.name}", from_name=business.name,
@@ -305,6 +306,32 @@ def _document_attachment(db_session, account: Account, document_id: str):
         raise providers_base.PermanentError("the attached document no longer exists")
     data = storage_for(current_app).get(document.storage_path)
     return providers_base.Attachment(filename=document.filename, content_type=document.mime_type, data=data)
+
+
+class MediaGone(providers_base.PermanentError, providers_base.CannotReconcile):
+    """A text's attached document was deleted before the send: delivery fails the message, and reconciliation
+    (which rebuilds the envelope) hands the row to a person instead of stopping."""
+
+
+def _media_urls(db_session, message: Message) -> tuple[str, ...]:
+    """The documents an agent attached to a text ('document:<id>') as signed public links: Twilio fetches each file
+    itself, so the link is made at send time and outlives Twilio's own retries."""
+    from app.models import Document
+    from app.services.channels import media
+    from app.services.clock import get_clock
+
+    kinds = ((message.compliance_record or {}).get("attempt") or {}).get("attachments") or ()
+    ids = [kind.split(":", 1)[1] for kind in kinds if kind.startswith("document:")]
+    if not ids or message.account_id is None:
+        return ()
+    now = get_clock().now()
+    urls = []
+    for document_id in ids:
+        document = db_session.get(Document, uuid.UUID(document_id))
+        if document is None or document.account_id != message.account_id or document.deleted_at is not None:
+            raise MediaGone("the attached document no longer exists")
+        urls.append(media.media_url(document, now=now))
+    return tuple(urls)
 
 
 def _provider_for(db_session, channel: str, name: str | None = None):

@@ -330,6 +330,145 @@
     } else if (e.key === "Escape") { e.preventDefault(); closeCanned(); }
   }
 
+  /* -- earlier messages ------------------------------------------------------------------------------------------ */
+  /* "Show earlier messages" swaps itself for the page of bubbles before the first one shown. They go above what the
+     agent is reading, so the bubble that was first stays exactly where it was on screen (the thread scrolls in its
+     own box on a desktop, with the page on a phone); focus stays on the button, or goes to the message list once
+     the start is reached; a bubble already on the page is never there twice. */
+  var earlier = null;  /* {anchor, top, focused, placed} while a page of earlier messages goes in */
+
+  function scrollsItself(box) {
+    var overflow = window.getComputedStyle(box).overflowY;
+    return (overflow === "auto" || overflow === "scroll") && box.scrollHeight > box.clientHeight;
+  }
+
+  function keepAnchor() {
+    if (!earlier || !earlier.anchor || !earlier.anchor.isConnected) return;
+    var moved = earlier.anchor.getBoundingClientRect().top - earlier.top;
+    if (Math.abs(moved) < 1) return;
+    var box = byId("thread-messages");
+    if (box && scrollsItself(box)) box.scrollTop += moved; else window.scrollBy(0, moved);
+  }
+
+  function earlierRequested(button) {
+    earlier = { anchor: null, top: 0, focused: document.activeElement === button, placed: false };
+  }
+
+  function earlierArriving(item) {  /* measured just before the swap: the agent may have scrolled meanwhile */
+    if (!earlier) earlier = { focused: false, placed: false };
+    earlier.anchor = item.nextElementSibling;
+    earlier.top = earlier.anchor ? earlier.anchor.getBoundingClientRect().top : 0;
+  }
+
+  function earlierPlaced() {
+    if (!earlier || earlier.placed) return;
+    earlier.placed = true;
+    dedupeBubbles();
+    keepAnchor();
+    var box = byId("thread-messages"), next = byId("thread-earlier-button");
+    if (earlier.focused) {
+      if (next) next.focus({ preventScroll: true }); else if (box) box.focus({ preventScroll: true });
+    }
+    var added = 0;
+    if (earlier.anchor) {
+      for (var el = earlier.anchor.previousElementSibling; el; el = el.previousElementSibling) {
+        if (/^msg-/.test(el.id || "")) added += 1;
+      }
+    }
+    if (added) {
+      announce("Showing " + added + (added === 1 ? " earlier message." : " earlier messages.") +
+               (next ? "" : " This is the start of the conversation."));
+    }
+  }
+
+  function earlierSettled() {
+    if (!earlier || !earlier.placed) return;
+    keepAnchor();  /* times written in the agent's zone may have changed a bubble's height */
+    earlier = null;
+  }
+
+  /* -- snoozing until a chosen time ------------------------------------------------------------------------------ */
+  /* The date and time picked is read in this browser's zone: the form names the zone and sends it (tz); the picker
+     offers the times from now to the limit, and a time outside them is refused next to the field before anything
+     is sent (the server checks again and answers the same way). */
+  var DAY_MS = 24 * 60 * 60 * 1000;
+
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { return "UTC"; }
+  }
+
+  function localValue(date) {  /* a Date as a datetime-local value in this browser's time */
+    var shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+    return shifted.toISOString().slice(0, 16);
+  }
+
+  function maxSnoozeDays(form) { return parseInt(form.dataset.maxDays || "90", 10); }
+
+  function prepareSnooze() {
+    var form = byId("snooze-form"), input = byId("snooze-at");
+    if (!form || !input) return;
+    var zone = browserZone();
+    var tz = form.querySelector("[data-browser-zone]"), label = form.querySelector("[data-zone-label]");
+    if (tz) tz.value = zone;
+    if (label) label.textContent = "(" + zone.replace(/_/g, " ") + ")";
+    var now = Date.now();
+    input.min = localValue(new Date(now + 60000));
+    input.max = localValue(new Date(now + maxSnoozeDays(form) * DAY_MS));
+  }
+
+  function snoozeProblem(form) {
+    var choice = byId("snooze-until"), input = byId("snooze-at");
+    if (!choice || !input || choice.value !== "at") return null;
+    if (!input.value) {
+      return input.validity && input.validity.badInput ? "Enter the whole date and time." : "Choose the date and time to snooze until.";
+    }
+    var at = new Date(input.value);  /* a datetime-local value without an offset is local time */
+    if (isNaN(at.getTime())) return "Enter the date and time as shown, for example 12/01/2026 09:00 AM.";
+    var ahead = at.getTime() - Date.now(), days = maxSnoozeDays(form);
+    if (ahead <= 0) return "Choose a time in the future.";
+    if (ahead > days * DAY_MS) return "Snooze for at most " + days + " days.";
+    return null;
+  }
+
+  function showSnoozeProblem(problem) {
+    var input = byId("snooze-at"), box = byId("snooze-at-error");
+    if (!input || !box) return;
+    box.textContent = problem || "";
+    box.hidden = !problem;
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== "snooze-at-error";
+    });
+    if (problem) { input.setAttribute("aria-invalid", "true"); described.push("snooze-at-error"); }
+    else input.removeAttribute("aria-invalid");
+    input.setAttribute("aria-describedby", described.join(" "));
+  }
+
+  function snoozeChanged(e) {
+    var form = byId("snooze-form");
+    if (!form || !form.contains(e.target)) return;
+    if (e.target.id === "snooze-at") showSnoozeProblem(snoozeProblem(form));
+    else if (e.target.id === "snooze-until" && e.target.value !== "at") showSnoozeProblem(null);
+  }
+
+  function snoozeBeforeRequest(e) {
+    var form = e.detail.elt;
+    if (!form || form.id !== "snooze-form") return;
+    var problem = snoozeProblem(form);
+    if (!problem) return;
+    e.preventDefault();
+    showSnoozeProblem(problem);
+    byId("snooze-at").focus();
+  }
+
+  /* An open action panel closes on Escape, focus back on its button (as the shell's menus do). */
+  function closeActionMenu(e) {
+    if (e.key !== "Escape") return;
+    var menu = e.target.closest && e.target.closest("details.action-menu[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+
   /* -- page wiring ----------------------------------------------------------------------------------------------- */
   function localizeTimes(root) {
     (root.querySelectorAll ? root : document).querySelectorAll("time[data-local-time]").forEach(function (el) {
@@ -367,6 +506,10 @@
     initSocket();
     scrollToEnd();
     htmx.onLoad(localizeTimes);
+    htmx.onLoad(function (elt) {  /* the header comes back with the thread, on its own, or out of band */
+      if (elt.querySelector && (elt.id === "snooze-form" || elt.querySelector("#snooze-form"))) prepareSnooze();
+    });
+    prepareSnooze();
 
     document.body.addEventListener("htmx:afterSwap", function (e) {
       var target = e.detail.target;
@@ -374,9 +517,18 @@
       if (target.id === "inbox-thread") threadChanged();
       if (target.id === "inbox-list") { markSelected(); refreshEmptyState(); }
       if (target.id === "composer" || (target.closest && target.closest("#thread"))) dedupeBubbles();
+      if (target.id === "thread-earlier") earlierPlaced();
     });
+    document.body.addEventListener("htmx:beforeRequest", function (e) {
+      if (e.detail.elt && e.detail.elt.id === "thread-earlier-button") earlierRequested(e.detail.elt);
+    });
+    document.body.addEventListener("htmx:beforeSwap", function (e) {
+      if (e.detail.target && e.detail.target.id === "thread-earlier") earlierArriving(e.detail.target);
+    });
+    document.body.addEventListener("htmx:beforeRequest", snoozeBeforeRequest);
     document.body.addEventListener("htmx:oobAfterSwap", function () { dedupeBubbles(); refreshEmptyState(); });
     document.body.addEventListener("htmx:afterSettle", function (e) {
+      if (e.detail.target && e.detail.target.id === "thread-earlier") earlierSettled();
       if (e.detail.target && e.detail.target.id === "composer" && e.detail.xhr && e.detail.xhr.status === 200) {
         scrollToEnd();
         var body = byId("composer-body");
@@ -395,6 +547,11 @@
     });
 
     inbox.addEventListener("keydown", composerKeydown);
+    inbox.addEventListener("keydown", closeActionMenu);
+    inbox.addEventListener("change", snoozeChanged);
+    inbox.addEventListener("toggle", function (e) {
+      if (e.target.classList && e.target.classList.contains("snooze-menu") && e.target.open) prepareSnooze();
+    }, true);
     inbox.addEventListener("input", function (e) {
       if (e.target.id !== "composer-body") return;
       typed();

@@ -30,6 +30,7 @@ class Envelope:
     unsubscribe_url: str | None = None  # email: signed one-click link (List-Unsubscribe, RFC 8058)
     headers: dict = field(default_factory=dict)
     attachments: tuple["Attachment", ...] = ()  # email only
+    media_urls: tuple[str, ...] = ()  # sms, whatsapp: public links the provider fetches the files from
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def _meta(envelope: Envelope) -> dict:
     if envelope.attachments:
         meta["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
                                for a in envelope.attachments]
+    if envelope.media_urls:
+        meta["media_urls"] = list(envelope.media_urls)
     return meta
 
 

@@ -93,8 +93,11 @@ class TwilioProvider:
         self.client = _client(account_sid, auth_token, api_base)
 
     def send(self, envelope: Envelope) -> Accepted:
-        """Create the message; raises RetryableError or PermanentError (21610 carries opt_out)."""
+        """Create the message (with its files as `MediaUrl`s, which Twilio fetches itself); raises RetryableError or
+        PermanentError (21610 carries opt_out)."""
         extra = {"status_callback": envelope.status_callback} if envelope.status_callback else {}
+        if envelope.media_urls:
+            extra["media_url"] = list(envelope.media_urls)
         try:
             message = self.client.messages.create(
                 to=address(envelope.channel, envelope.to_address),
