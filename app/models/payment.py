@@ -62,6 +62,16 @@ class Payment(UUIDPk, BusinessOwned, Timestamps, Base):
     # Who authorized a card or bank payment from where (an ACH mandate needs both; kept for disputes).
     payer_ip: Mapped[str | None] = mapped_column(String(45))
     payer_user_agent: Mapped[str | None] = mapped_column(Text)
+    # How it was paid, as Stripe described the payment method when it was charged (receipts and the staff tab read
+    # these; no card or bank data beyond them is kept). card_brand is Stripe's code: visa, mastercard, amex...
+    card_brand: Mapped[str | None] = mapped_column(String(30))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    bank_last4: Mapped[str | None] = mapped_column(String(4))
+    # CEASE-3: the debtor asked for a receipt of this payment when making it (the portal's "Email me a receipt"):
+    # the id the receipt message answers (consumer_request_id) and when they asked.
+    receipt_request_id: Mapped[str | None] = mapped_column(String(100))
+    receipt_requested_at: Mapped[dt.datetime | None]
 
     account = relationship("Account")
 

@@ -15,6 +15,8 @@ from app.models import (Account, Business, ConsentEvent, Conversation, Message, 
 from app.services import money
 from app.services.auth import totp
 from app.services.auth.users import create_user, get_or_create_business, new_recovery_codes
+from app.services.payments import receipts
+from app.services.payments.manual import METHODS as MANUAL_LABELS
 from app.services.timezones import candidate_zones
 
 BUSINESS_NAME = "Acme Recovery Partners"
@@ -238,18 +240,81 @@ def _conversations(db_session, business, rng, accounts, now, agents) -> None:
         conv.unread_count = 1 if conv.last_message_from == "debtor" else 0
 
 
+CARD_BRANDS = (("visa", 52), ("mastercard", 30), ("amex", 10), ("discover", 8))
+BANKS = ("Chase", "Bank of America", "Wells Fargo", "Navy Federal Credit Union", "U.S. Bank", "Regions Bank")
+CARD_FAILURES = (("card_declined", "Your card was declined."),
+                 ("insufficient_funds", "Your card has insufficient funds."),
+                 ("expired_card", "Your card has expired."),
+                 ("incorrect_cvc", "Your card's security code is incorrect."))
+"""Stripe's decline codes and messages, as a declined payment stores them (failure_code, failure_reason)."""
+BANK_FAILURE = ("insufficient_funds", "The customer's account has insufficient funds to cover this payment.")
+PAYER_AGENTS = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+                "Version/18.1 Mobile/15E148 Safari/604.1",
+                "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                "Chrome/131.0.0.0 Mobile Safari/537.36")
+STRIPE_ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _stripe_id(rng, prefix: str) -> str:
+    """An id shaped like Stripe's (pi_3Q..., 27 characters): these payments are history, never sent to Stripe."""
+    return f"{prefix}_3" + "".join(rng.choice(STRIPE_ID_CHARS) for _ in range(23))
+
+
+def _online(rng, method: str) -> dict:
+    """What the portal stores for a card or bank payment: the PaymentIntent, the payer's device and how it was paid
+    (gateway.MethodDetails). No Stripe customer is stored on the account: a demo debtor paying in `make run` gets a
+    real one from localstripe."""
+    fields = {"stripe_payment_intent_id": _stripe_id(rng, "pi"), "payer_ip": f"198.51.100.{rng.randrange(2, 255)}",
+              "payer_user_agent": rng.choice(PAYER_AGENTS)}
+    last4 = f"{rng.randrange(0, 10000):04d}"
+    if method == "card":
+        brand = rng.choices([b for b, _ in CARD_BRANDS], weights=[w for _, w in CARD_BRANDS])[0]
+        fields.update(card_brand=brand, card_last4=last4)
+    else:
+        fields.update(bank_name=rng.choice(BANKS), bank_last4=last4)
+    return fields
+
+
 def _payments(db_session, business, rng, accounts, now, manager) -> None:
-    payers = [a for a in accounts if a.status in ("active", "in_payment_plan", "paid_in_full")]
+    """Payments as the product makes them: card and bank payments through the portal (a PaymentIntent id, the card
+    brand and last 4 or the bank), checks, cash and money orders recorded by the manager, declines with Stripe's
+    words; each success with its balance after and a receipt number from the business's counter, in date order."""
+    made: list[tuple[dt.datetime, Payment]] = []
+    payers = [a for a in accounts if a.status in ("active", "in_payment_plan", "paid_in_full")
+              and a.original_balance > a.current_balance]
     for account in rng.sample(payers, k=min(45, len(payers))):
-        amount = money.to_decimal(Decimal(rng.randrange(2_500, 60_000)) / 100)
-        at = now - dt.timedelta(days=rng.randrange(0, 58), hours=rng.randrange(0, 24))
-        failed = rng.random() < 0.1
-        method = rng.choice(("card", "card", "card", "ach"))
-        db_session.add(Payment(
-            business_id=business.id, account_id=account.id, amount=amount, payment_method=method,
-            status="failed" if failed else "succeeded", failure_reason="card_declined" if failed else None,
-            receipt_number=None if failed else f"R-{rng.randrange(100000, 999999)}", processed_at=at,
-            created_at=at, updated_at=at, description="Payment through the debtor portal"))
+        at = now - dt.timedelta(days=rng.randrange(1, 58), hours=rng.randrange(0, 24), minutes=rng.randrange(0, 60))
+        method = rng.choices(("card", "ach", "check", "cash", "money_order"), weights=(60, 14, 16, 5, 5))[0]
+        payment = Payment(business_id=business.id, account_id=account.id,
+                          amount=account.original_balance - account.current_balance, currency="USD",
+                          payment_method=method, status="succeeded", balance_after=account.current_balance,
+                          processed_at=at, succeeded_at=at, created_at=at, updated_at=at)
+        if method in ("card", "ach"):
+            for name, value in _online(rng, method).items():
+                setattr(payment, name, value)
+            payment.stripe_charge_id = _stripe_id(rng, "ch" if method == "card" else "py")
+        else:
+            reference = f" {rng.randrange(1000, 9999)}" if method != "cash" else ""
+            payment.processed_by_id = manager.id
+            payment.description = f"{MANUAL_LABELS[method]}{reference}, received {at.date().isoformat()}"
+        made.append((at, payment))
+    declined = [a for a in accounts if a.status == "payment_failed"]
+    owing = [a for a in accounts if a.status == "active" and a.current_balance > 25]
+    declined += rng.sample(owing, k=min(4, len(owing)))
+    for account in declined:
+        at = now - dt.timedelta(days=rng.randrange(0, 30), hours=rng.randrange(0, 24), minutes=rng.randrange(0, 60))
+        method = "ach" if rng.random() < 0.2 else "card"
+        code, reason = BANK_FAILURE if method == "ach" else rng.choice(CARD_FAILURES)
+        amount = min(account.current_balance, money.to_decimal(Decimal(rng.randrange(2_500, 40_000)) / 100))
+        payment = Payment(business_id=business.id, account_id=account.id, amount=amount, currency="USD",
+                          payment_method=method, status="failed", failure_code=code, failure_reason=reason,
+                          created_at=at, updated_at=at, **_online(rng, method))
+        made.append((at, payment))
+    made.sort(key=lambda item: item[0])
+    for at, payment in made:
+        if payment.status == "succeeded":
+            payment.receipt_number = receipts.next_number(db_session, business.id, at)
+        db_session.add(payment)
     for account in [a for a in accounts if a.status == "in_payment_plan"][:6]:
         down, parts = money.installments(account.current_balance, money.percent_of(account.current_balance, 10), 6)
         start = (now - dt.timedelta(days=45)).date()

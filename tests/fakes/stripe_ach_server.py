@@ -5,7 +5,8 @@ What it keeps of Stripe's behaviour: a PaymentIntent is created `requires_confir
 without `mandate_data` (the payer's online acceptance) is a 400; a confirmed debit stays `processing` (for days on
 Stripe) until the test settles it with `settle(intent_id, success)`: `succeeded` with a charge id in
 `latest_charge` (an id, as Stripe sends it, whose charge carries `receipt_url`), or back to
-`requires_payment_method` with `last_payment_error` (insufficient funds). Cards are refused here: use localstripe.
+`requires_payment_method` with `last_payment_error` (insufficient funds). The charge carries Stripe's
+`payment_method_details` (type us_bank_account: bank name, last 4). Cards are refused here: use localstripe.
 
 Run alone: `python -m tests.fakes.stripe_ach_server --port 8440`."""
 from __future__ import annotations
@@ -19,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from tests.fakes import FakeServer, json_response
 
 SECRET_KEY = "sk_test_fake_ach"
+BANK_NAME = "STRIPE TEST BANK"
 INSUFFICIENT_FUNDS = "The customer's account has insufficient funds to cover this payment."
 
 
@@ -53,8 +55,14 @@ class FakeStripeACH(FakeServer):
             intent = self.objects[intent_id]
             assert intent["status"] == "processing", intent["status"]
             if success:
+                bank = self.objects[intent["payment_method"]]["us_bank_account"]
                 charge = {"id": _id("py"), "object": "charge", "amount": intent["amount"], "status": "succeeded",
-                          "payment_intent": intent_id, "receipt_url": f"https://pay.stripe.com/receipts/{_id('rcpt')}"}
+                          "payment_intent": intent_id, "payment_method": intent["payment_method"],
+                          "payment_method_details": {"type": "us_bank_account", "us_bank_account": {
+                              "account_holder_type": bank["account_holder_type"], "account_type": "checking",
+                              "bank_name": bank["bank_name"], "last4": bank["last4"],
+                              "routing_number": bank["routing_number"]}},
+                          "receipt_url": f"https://pay.stripe.com/receipts/{_id('rcpt')}"}
                 self.objects[charge["id"]] = charge
                 intent.update(status="succeeded", latest_charge=charge["id"])
             else:
@@ -118,7 +126,7 @@ class FakeStripeACH(FakeServer):
                                        param="us_bank_account")
         method = {"id": _id("pm"), "object": "payment_method", "type": "us_bank_account", "customer": None,
                   "billing_details": params.get("billing_details", {}),
-                  "us_bank_account": {"routing_number": bank["routing_number"],
+                  "us_bank_account": {"routing_number": bank["routing_number"], "bank_name": BANK_NAME,
                                       "last4": bank["account_number"][-4:],
                                       "account_holder_type": bank.get("account_holder_type", "individual")}}
         self.objects[method["id"]] = method

@@ -123,6 +123,7 @@ def test_without_an_email_the_receipt_is_a_text_in_the_debtors_language():
     db.session.commit()
     [message] = receipts_of(account.id)
     assert (message.channel, message.kind) == ("sms", "transactional")
+    assert message.delivery_status == "queued" and message.compliance_passed  # the receipt number is no PII (PRIV-4)
     assert "pago recibido. $80.00 el 25 de noviembre de 2026 con efectivo." in message.content
     assert "Saldo restante: $0.00. Su cuenta está pagada en su totalidad." in message.content
 

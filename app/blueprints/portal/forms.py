@@ -1,7 +1,7 @@
 """Portal forms. Labels and messages are set per request in the debtor's language (services/portal/texts.py);
 the services check what the answers mean."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, MultipleFileField, StringField, TextAreaField
 
 
 class IdentityForm(FlaskForm):
@@ -14,6 +14,7 @@ class DisputeForm(FlaskForm):
     choice = StringField("What do you want to do?")  # radio buttons in the template; the service checks the value
     portion = StringField("Amount you dispute")
     note = TextAreaField("Tell us why (optional)")
+    documents = MultipleFileField("Documents (optional)")
 
 
 class CsrfForm(FlaskForm):
@@ -27,3 +28,20 @@ class PayForm(FlaskForm):
     amount = StringField("Payment amount")
     method = StringField("Payment method")  # radio buttons in the template; the view checks the value
     payment_method_id = HiddenField()
+
+
+class EmailForm(FlaskForm):
+    """Profile: the debtor's new email address (the service checks its syntax)."""
+
+    email = StringField("New email address")
+
+
+class PhoneForm(FlaskForm):
+    """Profile: the debtor's new mobile number and, separately, whether it may be texted (never pre-ticked)."""
+
+    phone = StringField("New mobile number")
+    texts_ok = BooleanField("Text messages to this number")
+
+
+class LanguageForm(FlaskForm):
+    language = StringField("Language")  # radio buttons in the template; the service checks the value

@@ -19,10 +19,10 @@ from flask import current_app, flash, g, make_response, redirect, render_templat
 
 from app.blueprints.portal import bp
 from app.blueprints.api.envelope import error, ok
-from app.blueprints.portal.forms import DisputeForm, IdentityForm, PayForm
+from app.blueprints.portal.forms import DisputeForm, EmailForm, IdentityForm, LanguageForm, PayForm, PhoneForm
 from app.errors import wants_json
 from app.extensions import csrf, db, limiter
-from app.models import Account, PortalLink
+from app.models import Account, DebtDispute, PortalLink
 from app.services.clock import get_clock
 from app.services.compliance import snippets
 from app.services.errors import Conflict, DomainError, NotFound, ValidationError
@@ -30,6 +30,7 @@ from app.services.money import format_usd, to_cents
 from app.services.payments import gateway, one_time
 from app.services.portal import identity, links, notice, overview, records, texts, unsubscribe
 from app.services.portal import payments as portal_payments
+from app.services.storage import storage_for
 from app.templating import format_phone
 
 SESSION_KEY = "portal"
@@ -349,46 +350,91 @@ def _portal_page(template: str, *, status: int = 200, **context):
                    status=status, account=account, **context)
 
 
-def _account_page(form: DisputeForm, *, status: int = 200):
+def _account_page(form: DisputeForm, *, status: int = 200, dispute_done: dict | None = None,
+                  files_again: bool = False):
     account = g.portal.account
     return _portal_page("portal/account.html", status=status, ov=overview.account_overview(db.session, account, g.now),
-                        form=form, history=portal_payments.history(db.session, account))
+                        form=form, history=portal_payments.history(db.session, account), dispute_done=dispute_done,
+                        files_again=files_again, dispute_accept=records.DISPUTE_FILE_ACCEPT)
+
+
+def _dispute_form() -> DisputeForm:
+    form = DisputeForm()
+    form.choice.errors, form.portion.errors, form.note.errors, form.documents.errors = [], [], [], []
+    return form
+
+
+DISPUTE_DONE_KEY = "portal_dispute_done"
+"""The dispute just sent (its id), shown once as the confirmation on the account page after the redirect."""
+
+
+def _dispute_done(account: Account) -> dict | None:
+    """What the confirmation says about the dispute just sent: the request, when, its documents and the hold."""
+    sent = session.pop(DISPUTE_DONE_KEY, None)
+    try:
+        dispute_id = uuid.UUID(str(sent)) if sent else None
+    except ValueError:
+        dispute_id = None
+    row = db.session.get(DebtDispute, dispute_id) if dispute_id else None
+    if row is None or row.account_id != account.id or row.business_id != account.business_id:
+        return None
+    hold = None
+    if row.within_vp:
+        hold = "done_hold_creditor" if row.kind == "original_creditor" else "done_hold_dispute"
+    return {"dispute": row, "documents": records.dispute_documents(db.session, account, row), "hold": hold,
+            "received": _local_time(row.received_at, account, _language(account))}
 
 
 @bp.get("/p/account")
 @portal_required
 def account():
-    form = DisputeForm()
-    form.choice.errors, form.portion.errors, form.note.errors = [], [], []
-    return _account_page(form)
+    return _account_page(_dispute_form(), dispute_done=_dispute_done(g.portal.account))
 
 
-DISPUTE_ERRORS = {"choice": "err_choice", "portion": "err_portion", "note": "err_note"}
+DISPUTE_ERRORS = {"choice": "err_choice", "portion": "err_portion", "note": "err_note",
+                  "documents": "err_file_type"}
+
+
+def _sent_files(form: DisputeForm) -> list[tuple[str, bytes]]:
+    """The files chosen (an empty file input sends one nameless part), each read up to one byte past the limit."""
+    return [(f.filename, f.stream.read(records.DISPUTE_FILE_BYTES + 1)) for f in (form.documents.data or [])
+            if f is not None and f.filename]
 
 
 @bp.post("/p/account/dispute")
 @portal_required
 def dispute():
-    """A dispute or a request for the original creditor, recorded in writing (DISPUTE-1/2)."""
+    """A dispute or a request for the original creditor, recorded in writing (DISPUTE-1/2), with the documents the
+    debtor attaches; then the account page confirms what was recorded."""
     account = g.portal.account
     lang = _language(account)
-    form = DisputeForm()
-    form.choice.errors, form.portion.errors, form.note.errors = [], [], []
+    form = _dispute_form()
+    sent = _sent_files(form)
+    storage = storage_for(current_app)
     try:
         choice = form.choice.data if form.choice.data in records.DISPUTE_CHOICES else None
         if choice is None:
             raise ValidationError("Choose what you want to do.", field="choice", extra={"text": "err_choice"})
         portion = records.parse_portion(form.portion.data) if choice == "dispute_part" else None
-        records.record_dispute(db.session, account, choice=choice, portion=portion, note=form.note.data,
-                               now=g.now, link_id=g.portal.link.id, **_client())
+        files = records.check_dispute_files(sent)
+        row, stored = records.record_dispute(db.session, account, choice=choice, portion=portion,
+                                             note=form.note.data, now=g.now, link_id=g.portal.link.id, files=files,
+                                             storage=storage, **_client())
     except ValidationError as exc:
         db.session.rollback()
         key = exc.extra.get("text") or DISPUTE_ERRORS.get(exc.field or "", "err_choice")
-        getattr(form, exc.field if exc.field in DISPUTE_ERRORS else "choice").errors = [texts.t(key, lang)]
-        return _account_page(form, status=422)
-    db.session.commit()
-    flash(texts.t("dispute_sent", lang, business=overview.business_facts(db.session, account.business_id).name),
-          "success")
+        values = {"name": exc.extra["name"]} if exc.extra.get("name") else {}
+        getattr(form, exc.field if exc.field in DISPUTE_ERRORS else "choice").errors = [texts.t(key, lang, **values)]
+        return _account_page(form, status=422, files_again=bool(sent))
+    kept = [d.storage_path for d in stored]
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for key in kept:  # nothing was recorded: no file stays without its row
+            storage.delete(key)
+        raise
+    session[DISPUTE_DONE_KEY] = str(row.id)
     return redirect(url_for("portal.account") + "#dispute")
 
 
@@ -430,7 +476,8 @@ SETUP_LIMIT = "20 per hour"
 
 
 def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 200, pay_error: str | None = None):
-    lang = _language(g.portal.account)
+    account = g.portal.account
+    lang = _language(account)
     amount_text = form.amount.data if form.amount.data is not None else str(facts.available)
     try:
         label = texts.t("pay_button", lang, amount=format_usd(portal_payments.parse_amount(amount_text,
@@ -441,7 +488,13 @@ def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 2
     return _portal_page("portal/pay.html", status=status, form=form, facts=facts, methods=PAY_METHODS,
                         stripe_js_url=gateway.js_url(config), publishable_key=gateway.publishable_key(config),
                         max_cents=to_cents(facts.available), amount_value=amount_text, button_label=label,
-                        pay_error=pay_error)
+                        pay_error=pay_error, receipt_offer=portal_payments.receipt_offer(db.session, account),
+                        receipt_ticked=_receipt_ticked())
+
+
+def _receipt_ticked() -> bool:
+    """The "Email me a receipt" box (offered only under a cease: portal_payments.receipt_offer)."""
+    return request.method == "POST" and request.form.get("receipt") == "yes"
 
 
 def _refused(form: PayForm, facts: portal_payments.PayFacts, message: str, *, field: str | None = None,
@@ -497,7 +550,8 @@ def _answer(result: one_time.PaymentResult, form: PayForm, facts: portal_payment
 def pay():
     """The payment form (GET). POST charges the PaymentMethod Stripe.js set up in the browser: one card collection
     pays once (the PaymentMethod id is the idempotency key), so a double submit or a retry after a lost answer
-    finds the payment it started instead of charging again."""
+    finds the payment it started instead of charging again. A ticked "Email me a receipt" box is recorded with the
+    payment as the debtor's request (CEASE-3)."""
     account = g.portal.account
     lang = _language(account)
     facts = portal_payments.pay_facts(db.session, account)
@@ -513,9 +567,11 @@ def pay():
     if not payment_method_id:
         return _refused(form, facts, _needs_js(lang))
     method = form.method.data if form.method.data in PAY_METHODS else "card"
+    receipt_request = portal_payments.receipt_request(db.session, account, _receipt_ticked(), now=g.now)
     try:
         result = one_time.start(db.session, account, amount, method=method, payment_method_id=payment_method_id,
-                                now=g.now, idempotency_key=f"portal:{payment_method_id}", **_client())
+                                now=g.now, idempotency_key=f"portal:{payment_method_id}",
+                                receipt_request=receipt_request, **_client())
     except (ValidationError, Conflict) as exc:
         db.session.rollback()
         if exc.field not in (None, "amount"):
@@ -599,9 +655,14 @@ def _local_time(value: dt.datetime, account: Account, lang: str) -> str:
 
 
 def _method_text(found: portal_payments.Receipt, lang: str) -> str:
+    """"Visa ending in 4242", "STRIPE TEST BANK account ending in 6789", else the kind of payment."""
     if found.card_last4:
         brand = portal_payments.card_brand_name(found.card_brand) or texts.t("pm_card", lang)
         return texts.t("card_ending", lang, brand=brand, last4=found.card_last4)
+    if found.bank_last4:
+        if found.bank_name:
+            return texts.t("bank_ending", lang, bank=found.bank_name, last4=found.bank_last4)
+        return texts.t("bank_ending_plain", lang, last4=found.bank_last4)
     return texts.t(f"pm_{found.payment.payment_method}", lang)
 
 
@@ -624,9 +685,61 @@ def _apply_preference(account: Account, *, verified: bool, lang: str, link: Port
         flash(exc.message, "error")
 
 
+# -- the profile (PRD 8.4.1): contact details, language and the contact preferences above ----------------------------
+def _profile_forms() -> dict:
+    forms = {"email": EmailForm(), "phone": PhoneForm(), "language": LanguageForm()}
+    for form in forms.values():
+        for field in form:
+            field.errors = []
+    return forms
+
+
+def _profile_page(forms: dict | None = None, *, status: int = 200):
+    account = g.portal.account
+    forms = forms or _profile_forms()
+    if forms["language"].language.data not in records.LANGUAGES:
+        forms["language"].language.data = snippets.lang_of(account.preferred_language)
+    return _portal_page("portal/preferences.html", status=status, prefs=records.preferences(db.session, account),
+                        verified=True, action_url=url_for("portal.preferences"), forms=forms,
+                        preferred_language=snippets.lang_of(account.preferred_language))
+
+
+def _save_profile(part: str, current: PortalSession, lang: str):
+    """One of the profile's forms; an inline error re-shows the page (422), a change is recorded and confirmed."""
+    account = current.account
+    forms = _profile_forms()
+    evidence = {"now": g.now, "link_id": current.link.id, "session_ref": current.ref, **_client()}
+    try:
+        if part == "email":
+            records.change_email(db.session, account, forms["email"].email.data, **evidence)
+            message = texts.t("email_saved", lang)
+        elif part == "phone":
+            texts_ok = bool(forms["phone"].texts_ok.data)
+            records.change_phone(db.session, account, forms["phone"].phone.data, texts_ok=texts_ok, **evidence)
+            message = texts.t("phone_saved_texts" if texts_ok else "phone_saved", lang)
+        else:
+            chosen = forms["language"].language.data
+            records.change_language(db.session, account, chosen, **evidence)
+            lang = chosen
+            session[LANGUAGE_KEY] = chosen  # this visit (and the pages after sign-out) follow the choice at once
+            session[SESSION_KEY] = {**session[SESSION_KEY], "lang": chosen}
+            message = texts.t("language_saved", lang)
+    except ValidationError as exc:
+        db.session.rollback()
+        getattr(forms[part], part).errors = [texts.t(exc.extra.get("text") or f"err_{part}", lang)]
+        return _profile_page(forms, status=422)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("portal.preferences"))  # the page's top, where the confirmation shows
+
+
+PROFILE_FORMS = ("email", "phone", "language")
+
+
 @bp.route("/p/preferences", methods=["GET", "POST"])
 def preferences():
-    """The page email footers link to (snippets.PREFERENCES_PATH under the portal URL) for a signed-in debtor."""
+    """The debtor's profile: contact details, language and which messages may come (D-3). Email footers link here
+    (snippets.PREFERENCES_PATH under the portal URL) for a signed-in debtor."""
     now = get_clock().now()
     current, reason = _current(now)
     if current is None:
@@ -638,10 +751,12 @@ def preferences():
     account = current.account
     lang = _language(account)
     if request.method == "POST":
+        part = request.form.get("form")
+        if part in PROFILE_FORMS:
+            return _save_profile(part, current, lang)
         _apply_preference(account, verified=True, lang=lang, link=current.link, ref=current.ref)
         return redirect(url_for("portal.preferences"))
-    return _portal_page("portal/preferences.html", prefs=records.preferences(db.session, account), verified=True,
-                        action_url=url_for("portal.preferences"))
+    return _profile_page()
 
 
 @bp.route("/p/<token>/preferences", methods=["GET", "POST"])

@@ -73,7 +73,8 @@ Debtor
   disputes                debt_disputes rows; an account with dispute_status "open" and no rows gives one
                           written dispute at disputed_at (inside the period when it was)
   unverified_addresses, authenticated_addresses   accounts.<same name> (normalized)
-  receipt_requests        () : the portal does not record receipt requests yet
+  receipt_requests        payments.receipt_request_id, receipt_requested_at: the debtor ticked "Email me a
+                          receipt" with a payment in the portal (recorded before the charge; CEASE-3)
 Policy                    businesses.name, sms_number; Business.settings["compliance"] over the platform
                           defaults (compliance.settings); portal_url = settings, else PUBLIC_URL + "/p"
 History
@@ -181,14 +182,18 @@ class DbLoader:
         disputes = self.session.scalars(select(DebtDispute).where(
             DebtDispute.business_id == business_id, DebtDispute.account_id == account.id)).all()
         plan_amounts = self._plan_amounts(business_id, account.id)
-        payments = self.session.execute(select(
-            Payment.amount, Payment.refunded_amount, Payment.status, Payment.processed_at, Payment.created_at).where(
+        payment_rows = self.session.execute(select(
+            Payment.amount, Payment.refunded_amount, Payment.status, Payment.processed_at, Payment.created_at,
+            Payment.receipt_request_id, Payment.receipt_requested_at).where(
             Payment.business_id == business_id, Payment.account_id == account.id,
-            Payment.status.in_(LEDGER_STATUSES))).all()
+            or_(Payment.status.in_(LEDGER_STATUSES), Payment.receipt_request_id.is_not(None)))).all()
+        payments = [tuple(r[:5]) for r in payment_rows if r.status in LEDGER_STATUSES]
+        receipt_requests = tuple((r.receipt_request_id, r.receipt_requested_at) for r in payment_rows
+                                 if r.receipt_request_id and r.receipt_requested_at is not None)
         sibling_ceases = self._sibling_ceases(business_id, account) if account.debtor_id else ()
 
         debtor = self._debtor(account, attempt, phones, email, inbound_at, consents, dnc_rows, disputes,
-                              plan_amounts, payments, sibling_ceases)
+                              plan_amounts, payments, sibling_ceases, receipt_requests)
         history = History(outbound=outbound, inbound=inbound, optouts=optouts)
         return Facts(debtor=debtor, policy=self._policy(business, platform), history=history)
 
@@ -312,7 +317,7 @@ class DbLoader:
         return current.policy(business, portal_url=self.portal_url)
 
     def _debtor(self, a: Account, attempt: Attempt, phones, email, inbound_at, consents, dnc_rows, disputes,
-                plan_amounts, payments, sibling_ceases) -> Debtor:
+                plan_amounts, payments, sibling_ceases, receipt_requests=()) -> Debtor:
         unverified = frozenset(filter(None, (_norm(x) for x in (a.unverified_addresses or []))))
         authenticated = frozenset(filter(None, (_norm(x) for x in (a.authenticated_addresses or []))))
         types = {_norm(a.phone): a.phone_type, _norm(a.phone_secondary): a.phone_secondary_type}
@@ -379,7 +384,8 @@ class DbLoader:
             itemization=_itemization(a, payments), validation=_validation(a, consents),
             disputes=_disputes(a, disputes), time_barred=a.time_barred or "unknown",
             legal_action_approved=bool(a.legal_action_approved), unverified_addresses=unverified,
-            authenticated_addresses=authenticated, receipt_requests=(), employer_domain=a.employer_domain,
+            authenticated_addresses=authenticated, receipt_requests=receipt_requests,
+            employer_domain=a.employer_domain,
             past_credit_reporting_period=bool(a.past_credit_reporting_period),
         )
 

@@ -2,7 +2,8 @@
 
 Everything else calls these functions and stays written for real Stripe. The differences, all in `Localstripe`
 below: PaymentIntent parameters it refuses ("Unexpected description"), a confirm that takes no parameters (so no
-ACH mandate data), and `latest_charge` returned expanded where Stripe returns an id.
+ACH mandate data), `latest_charge` returned expanded where Stripe returns an id, and charges without
+`payment_method_details` (how a charge was paid is read from its PaymentMethod there).
 
 The debtor's email address is never given to Stripe: Stripe's own receipt emails would reach the debtor around
 the compliance gate. Our receipts go through channels.send (payments/receipts.py)."""
@@ -88,6 +89,20 @@ class Localstripe:
     def confirm_params(config, params: dict) -> dict:
         """localstripe's confirm takes no parameters at all (a payment method given there answers 500)."""
         return {} if is_localstripe(config) else params
+
+    @staticmethod
+    def charge_method(config, charge) -> MethodDetails | None:
+        """A localstripe charge has no `payment_method_details`: the PaymentMethod it names says the same (its
+        brand is always "visa" there, whatever the number). On Stripe nothing is looked up."""
+        if not is_localstripe(config):
+            return None
+        method_id = _id(_field(charge, "payment_method"))
+        if not method_id:
+            return None
+        try:
+            return method_details(client(config).v1.payment_methods.retrieve(method_id))
+        except stripe.StripeError:
+            return None
 
 
 # -- customers and saved cards ---------------------------------------------------------------------------------------
@@ -177,15 +192,60 @@ def cancel_payment_intent(intent_id: str, *, config=None) -> stripe.PaymentInten
     return client(config).v1.payment_intents.cancel(intent_id)
 
 
+# -- how a payment was made -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MethodDetails:
+    """How a payment was made, in the words Stripe uses for the payment method: a card's brand (Stripe's code:
+    visa, mastercard, amex...) and last 4 digits, or a bank account's bank name and last 4. Nothing else of a card
+    or an account is kept."""
+
+    card_brand: str | None = None
+    card_last4: str | None = None
+    bank_name: str | None = None
+    bank_last4: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return any((self.card_brand, self.card_last4, self.bank_name, self.bank_last4))
+
+
+def method_details(source) -> MethodDetails | None:
+    """From a PaymentMethod or from a charge's `payment_method_details`: both carry `type` and a sub-object of that
+    name (`card`: brand, last4; `us_bank_account`: bank_name, last4). None when it names nothing we keep."""
+    if source is None or isinstance(source, str):
+        return None
+    kind = _field(source, "type")
+    inner = _field(source, kind) if kind in ("card", "us_bank_account") else None
+    if inner is None:
+        return None
+    last4 = _last4(_field(inner, "last4"))
+    if kind == "card":
+        brand = _field(inner, "brand")
+        details = MethodDetails(card_brand=brand.strip().lower()[:30] if isinstance(brand, str) and brand.strip()
+                                else None, card_last4=last4)
+    else:
+        bank = _field(inner, "bank_name")
+        details = MethodDetails(bank_name=bank.strip()[:100] if isinstance(bank, str) and bank.strip() else None,
+                                bank_last4=last4)
+    return details if details.known else None
+
+
+def _last4(value) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text if len(text) == 4 and text.isdigit() else None
+
+
 @dataclass(frozen=True)
 class ChargeDetails:
     charge_id: str | None
     receipt_url: str | None
+    method: MethodDetails | None = None
 
 
 def charge_details(intent, *, config=None) -> ChargeDetails:
-    """The charge behind `latest_charge` and Stripe's receipt URL: an id to look up on Stripe, the expanded charge
-    on localstripe (which has no receipt URL)."""
+    """The charge behind `latest_charge`: its id, Stripe's receipt URL and how it was paid (the charge's
+    `payment_method_details`). Stripe sends an id, looked up here; localstripe sends the charge expanded, without a
+    receipt URL or payment_method_details (Localstripe.charge_method)."""
     latest = getattr(intent, "latest_charge", None)
     if latest is None:
         return ChargeDetails(None, None)
@@ -194,7 +254,10 @@ def charge_details(intent, *, config=None) -> ChargeDetails:
             latest = client(config).v1.charges.retrieve(latest)
         except stripe.StripeError:
             return ChargeDetails(latest, None)
-    return ChargeDetails(latest.id, getattr(latest, "receipt_url", None) or None)
+    method = method_details(_field(latest, "payment_method_details"))
+    if method is None:
+        method = Localstripe.charge_method(_config(config), latest)
+    return ChargeDetails(latest.id, getattr(latest, "receipt_url", None) or None, method)
 
 
 def failure(intent) -> tuple[str | None, str]:
@@ -210,3 +273,12 @@ def _id(value) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return getattr(value, "id", None)
+
+
+def _field(value, name: str):
+    """A field of a Stripe object or of a plain dict (an event's payload), None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value.get(name)
+    return getattr(value, name, None)

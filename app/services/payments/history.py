@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.models import Account, Payment, User
 from app.services.payments.refunds import refundable
+from app.services.payments.serialize import method_detail
 
 METHOD_LABELS = {"card": "Card", "ach": "Bank account (ACH)", "check": "Check", "cash": "Cash",
                  "money_order": "Money order", "other": "Other"}
@@ -28,6 +29,11 @@ class PaymentRow:
     @property
     def method_label(self) -> str:
         return METHOD_LABELS.get(self.payment.payment_method, self.payment.payment_method)
+
+    @property
+    def method_detail(self) -> str | None:
+        """The card or bank account it was paid with ("Visa ending in 4242"), when known."""
+        return method_detail(self.payment)
 
     @property
     def status_label(self) -> str:

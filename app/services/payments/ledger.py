@@ -71,10 +71,12 @@ def _emit(db_session, event_type: str, payment: Payment, now: dt.datetime) -> No
 
 
 def apply_success(db_session, payment: Payment, *, now: dt.datetime, charge_id: str | None = None,
-                  receipt_url: str | None = None) -> bool:
+                  receipt_url: str | None = None, method=None) -> bool:
     """Record a confirmed payment once: status succeeded, balance down by the amount under the account's lock,
     `paid_in_full` at zero, a receipt number, an audit row, the `payment.succeeded` webhook event and the receipt
-    message. False (and nothing changed) when it was applied before.
+    message (the answer to the debtor's own request for one, when they made it). False (and nothing changed) when
+    it was applied before. `method` (gateway.MethodDetails): how the charge was paid, as Stripe's charge says;
+    what was stored when the payment was charged stays otherwise.
 
     A Stripe payment we had marked failed is applied too when Stripe reports it succeeded (a debtor can finish a
     PaymentIntent in the browser after we gave up on it): the money was taken, so the ledger records it."""
@@ -98,6 +100,9 @@ def apply_success(db_session, payment: Payment, *, now: dt.datetime, charge_id: 
     payment.processed_at = payment.processed_at or now
     payment.stripe_charge_id = charge_id or payment.stripe_charge_id
     payment.receipt_url = receipt_url or payment.receipt_url
+    if method is not None:
+        for name in ("card_brand", "card_last4", "bank_name", "bank_last4"):
+            setattr(payment, name, getattr(method, name) or getattr(payment, name))
     payment.receipt_number = receipts.next_number(db_session, payment.business_id, now)
     db_session.flush()
     _audit(db_session, "payment_succeeded", payment, now,
@@ -109,10 +114,11 @@ def apply_success(db_session, payment: Payment, *, now: dt.datetime, charge_id: 
 
 
 def _send_receipt(db_session, payment: Payment, account: Account, now: dt.datetime) -> None:
-    """The receipt never undoes the payment: a failure here rolls back only the receipt, and is logged."""
+    """The receipt never undoes the payment: a failure here rolls back only the receipt, and is logged. It answers
+    the debtor's request for it when they made one (after a cease, the gate lets it through only then: CEASE-3)."""
     try:
         with db_session.begin_nested():
-            receipts.send(db_session, payment, account, now=now)
+            receipts.send(db_session, payment, account, now=now, consumer_request_id=payment.receipt_request_id)
     except Exception:
         log.exception("receipt for payment %s could not be queued", payment.id)
 

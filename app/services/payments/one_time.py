@@ -20,10 +20,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Account, Payment
+from app.services import audit
 from app.services.errors import Conflict, NotFound, ValidationError
 from app.services.money import format_usd, to_cents
 from app.services.payments import gateway, ledger
 from app.services.payments.ledger import IN_FLIGHT, SETTLED
+from app.services.payments.receipts import ReceiptRequest
+from app.services.tenancy import Principal, current_principal
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +102,14 @@ def check_amount(db_session, account: Account, amount: Decimal) -> None:
 # -- start -----------------------------------------------------------------------------------------------------------
 def start(db_session, account: Account, amount: Decimal, *, method: str, payment_method_id: str, now: dt.datetime,
           by_user_id=None, ip: str | None = None, user_agent: str | None = None, idempotency_key: str | None = None,
-          description: str | None = None) -> PaymentResult:
+          description: str | None = None, receipt_request: ReceiptRequest | None = None) -> PaymentResult:
     """Charge `amount` to the payment method (a PaymentMethod id from Stripe.js). Commits as it goes. Raises
     ValidationError (amount, method, payment method id) or Conflict (another payment in flight) before anything is
     written; a decline is a failed result, not an exception. With `idempotency_key`, a request retried after a lost
-    answer finds its payment and finishes it instead of paying twice."""
+    answer finds its payment and finishes it instead of paying twice.
+
+    `receipt_request`: the debtor asked for a receipt of this payment (receipts.new_request). It is recorded with
+    the payment, before anything is charged, and the receipt the ledger sends answers it (CEASE-3)."""
     amount = parse_amount(amount)
     if method not in METHODS:
         raise ValidationError("Choose card or ach.", field="paymentMethod")
@@ -115,7 +121,8 @@ def start(db_session, account: Account, amount: Decimal, *, method: str, payment
             return _resume(db_session, earlier, amount, now)
     try:
         payment = _reserve(db_session, account, amount, method=method, now=now, by_user_id=by_user_id, ip=ip,
-                           user_agent=user_agent, idempotency_key=idempotency_key, description=description)
+                           user_agent=user_agent, idempotency_key=idempotency_key, description=description,
+                           receipt_request=receipt_request)
     except IntegrityError:
         db_session.rollback()
         earlier = _by_key(db_session, account.id, idempotency_key) if idempotency_key else None
@@ -139,8 +146,9 @@ def _by_key(db_session, account_id, key: str) -> Payment | None:
 
 
 def _reserve(db_session, account: Account, amount: Decimal, *, method: str, now: dt.datetime, by_user_id, ip,
-             user_agent, idempotency_key, description) -> Payment:
-    """Insert the pending row under the account's lock, so concurrent requests see each other's reservations."""
+             user_agent, idempotency_key, description, receipt_request: ReceiptRequest | None = None) -> Payment:
+    """Insert the pending row under the account's lock, so concurrent requests see each other's reservations. A
+    receipt request is committed with it, so it is on record before Stripe hears of the payment."""
     account_id = account.id
     locked = ledger.lock_account(db_session, account_id)
     try:
@@ -153,16 +161,35 @@ def _reserve(db_session, account: Account, amount: Decimal, *, method: str, now:
                       processed_by_id=by_user_id, payer_ip=(ip or None) and ip[:45], payer_user_agent=user_agent,
                       idempotency_key=idempotency_key, stripe_customer_id=locked.stripe_customer_id,
                       created_at=now, updated_at=now)
+    if receipt_request is not None:
+        payment.receipt_request_id = receipt_request.id
+        payment.receipt_requested_at = receipt_request.requested_at
     db_session.add(payment)
+    if receipt_request is not None:
+        _record_receipt_request(db_session, payment, receipt_request, ip=ip, user_agent=user_agent)
     db_session.commit()
     return payment
+
+
+def _record_receipt_request(db_session, payment: Payment, request: ReceiptRequest, *, ip, user_agent) -> None:
+    """The audit trail's record of the debtor's request: when, from where, by which channel (CEASE-3 allows the
+    receipt only as the answer to it)."""
+    principal = current_principal()
+    if principal is None or principal.business_id != payment.business_id:
+        principal = Principal(business_id=payment.business_id, role="debtor")
+    audit.record(db_session, "receipt_requested", now=request.requested_at, principal=principal,
+                 resource_type="payment", resource_id=payment.id,
+                 description=f"Receipt by {request.channel} requested with a {format_usd(payment.amount)} payment",
+                 meta={"accountId": str(payment.account_id), "requestId": request.id, "channel": request.channel,
+                       "rule": "CEASE-3"}, ip=(ip or None) and ip[:45], user_agent=user_agent)
 
 
 def _charge(db_session, payment: Payment, payment_method_id: str, now: dt.datetime) -> PaymentResult:
     account = db_session.get(Account, payment.account_id)
     try:
         customer_id = gateway.ensure_customer(db_session, account)
-        gateway.usable_payment_method(customer_id, payment_method_id, method=payment.payment_method)
+        details = gateway.method_details(
+            gateway.usable_payment_method(customer_id, payment_method_id, method=payment.payment_method))
         intent = gateway.create_payment_intent(
             amount_cents=to_cents(payment.amount), customer_id=customer_id, payment_method_id=payment_method_id,
             payment_id=payment.id, account_id=account.id, business_id=account.business_id,
@@ -181,7 +208,8 @@ def _charge(db_session, payment: Payment, payment_method_id: str, now: dt.dateti
     stored = db_session.execute(
         update(Payment).where(Payment.id == payment.id, Payment.status == "pending",
                               Payment.stripe_payment_intent_id.is_(None))
-        .values(stripe_payment_intent_id=intent.id, stripe_customer_id=customer_id, updated_at=now)
+        .values(stripe_payment_intent_id=intent.id, stripe_customer_id=customer_id, updated_at=now,
+                **_method_columns(details))
         .execution_options(synchronize_session=False)).rowcount
     db_session.commit()
     db_session.refresh(payment)
@@ -190,6 +218,15 @@ def _charge(db_session, payment: Payment, payment_method_id: str, now: dt.dateti
         _cancel_quietly(intent.id)
         return result_of(payment)
     return _confirm(db_session, payment, now)
+
+
+def _method_columns(details: gateway.MethodDetails | None) -> dict:
+    """How the payment is made, stored with its PaymentIntent id (so every later path, the webhook included, finds
+    it); the charge's own account of it replaces it on success (ledger.apply_success)."""
+    if details is None:
+        return {}
+    return {"card_brand": details.card_brand, "card_last4": details.card_last4, "bank_name": details.bank_name,
+            "bank_last4": details.bank_last4}
 
 
 def _confirm(db_session, payment: Payment, now: dt.datetime) -> PaymentResult:
@@ -264,7 +301,7 @@ def apply_intent(db_session, payment: Payment, intent, now: dt.datetime) -> Paym
     if status == "succeeded":
         details = gateway.charge_details(intent)
         ledger.apply_success(db_session, payment, now=now, charge_id=details.charge_id,
-                             receipt_url=details.receipt_url)
+                             receipt_url=details.receipt_url, method=details.method)
         db_session.commit()
         db_session.refresh(payment)
         return result_of(payment)

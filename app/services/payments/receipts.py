@@ -3,14 +3,18 @@ tells the debtor a payment arrived.
 
 The message is `transactional` with purpose `receipt` (COMPLIANCE.md D-16): not counted toward the frequency caps,
 still judged by the gate like anything else that goes to a debtor (quiet hours, opt-outs, CEASE-3). Under a cease it
-states facts only (amount, date, reference), and CEASE-3 still blocks it unless the debtor asked for it."""
+states facts only (amount, date, reference), and CEASE-3 (D-7) blocks it unless it answers a request the debtor made
+after the cease: the portal's pay form offers "Email me a receipt" then (new_request), and the request's id travels
+with the payment to the message (consumer_request_id)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.models import Account, Business, Payment
 from app.services.money import format_usd
@@ -80,15 +84,30 @@ def _under_cease(account: Account) -> bool:
     return account.cease_received_at is not None or account.cease_candidate_at is not None
 
 
-def text(payment: Payment, account: Account, business_name: str, *, lang: str = "en") -> str:
-    """The receipt: amount, date, method, number, the balance after it (facts only under a cease), the page."""
+def cease_covers(db_session, account: Account) -> bool:
+    """Whether a cease covers the account as the gate reads it: its own (or a cease awaiting review), or one on
+    another debt of the same debtor that names no single debt (CEASE-5)."""
+    if _under_cease(account):
+        return True
+    if account.debtor_id is None:
+        return False
+    return db_session.scalar(select(Account.id).where(
+        Account.business_id == account.business_id, Account.debtor_id == account.debtor_id,
+        Account.id != account.id, Account.cease_received_at.is_not(None), Account.cease_all_debts.is_(True),
+        Account.deleted_at.is_(None)).limit(1)) is not None
+
+
+def text(payment: Payment, account: Account, business_name: str, *, lang: str = "en",
+         under_cease: bool | None = None) -> str:
+    """The receipt: amount, date, method, number, the balance after it (facts only under a cease), the page.
+    `under_cease` as cease_covers says; without it, the account's own cease decides."""
     lang = lang if lang in TEXTS else "en"
     words = TEXTS[lang]
     when = payment.succeeded_at or payment.processed_at or payment.created_at
     facts = dict(business=business_name, amount=format_usd(payment.amount), date=_date(when, lang, account.timezone),
                  method=METHODS[lang].get(payment.payment_method, payment.payment_method),
                  number=payment.receipt_number)
-    if _under_cease(account):
+    if _under_cease(account) if under_cease is None else under_cease:
         parts = [words["facts"].format(**facts)]
     else:
         parts = [words["received"].format(**facts)]
@@ -108,10 +127,29 @@ def channel_for(account: Account) -> str | None:
     return None
 
 
-def send(db_session, payment: Payment, account: Account, *, now: dt.datetime):
+@dataclass(frozen=True)
+class ReceiptRequest:
+    """The debtor's own request for a receipt of the payment they are making ("Email me a receipt"). one_time.start
+    records it with the payment; `id` is what the receipt message answers (the gate's consumer_request_id)."""
+
+    id: str
+    channel: str
+    requested_at: dt.datetime
+
+
+def new_request(account: Account, *, now: dt.datetime) -> ReceiptRequest | None:
+    """A request for a receipt by the channel it would go by (channel_for); None when the account has no address."""
+    channel = channel_for(account)
+    if channel is None:
+        return None
+    return ReceiptRequest(id=f"receipt-request:{uuid.uuid4()}", channel=channel, requested_at=now)
+
+
+def send(db_session, payment: Payment, account: Account, *, now: dt.datetime,
+         consumer_request_id: str | None = None):
     """Queue the receipt message through the outbound pipeline (the caller commits); its Outcome, or None when the
-    account has no address. A message the gate blocks is stored as blocked, which is the record that it did not
-    go out."""
+    account has no address. `consumer_request_id`: the debtor's request this receipt answers (ReceiptRequest.id).
+    A message the gate blocks is stored as blocked, which is the record that it did not go out."""
     from app.services import channels
 
     channel = channel_for(account)
@@ -119,8 +157,10 @@ def send(db_session, payment: Payment, account: Account, *, now: dt.datetime):
         return None
     business = db_session.get(Business, account.business_id)
     lang = account.preferred_language if account.preferred_language in TEXTS else "en"
+    body = text(payment, account, business.name, lang=lang, under_cease=cease_covers(db_session, account))
     return channels.send(
         db_session, account=account, channel=channel, now=now, kind="transactional", purpose="receipt",
-        sender_type="system", body=text(payment, account, business.name, lang=lang), language=lang,
+        sender_type="system", body=body, language=lang,
         subject=TEXTS[lang]["subject"].format(number=payment.receipt_number) if channel == "email" else None,
-        business=business, principal=Principal(business_id=business.id, role="system"))
+        business=business, principal=Principal(business_id=business.id, role="system"),
+        consumer_request_id=consumer_request_id)

@@ -6,20 +6,16 @@ keys (services/portal/texts.py) so the page can say them in the debtor's languag
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-import stripe
 from sqlalchemy import select
 
 from app.models import Account, Payment
 from app.services.errors import NotFound, ValidationError
 from app.services.money import format_usd, to_decimal
-from app.services.payments import gateway, one_time
-
-log = logging.getLogger(__name__)
+from app.services.payments import one_time, receipts, serialize
 
 MIN_AMOUNT = Decimal("1.00")
 RECEIPT_STATUSES = ("succeeded", "processing", "refunded", "partially_refunded", "disputed")
@@ -48,6 +44,23 @@ class PayFacts:
 def pay_facts(db_session, account: Account) -> PayFacts:
     available = max(one_time.available_amount(db_session, account), Decimal("0.00"))
     return PayFacts(balance=account.current_balance, available=available, partial=suggested_partial(available))
+
+
+def receipt_offer(db_session, account: Account) -> str | None:
+    """The channel of the "Email me a receipt" / "Text me a receipt" choice the pay form offers, or None when it
+    offers none. Only while a cease covers the account: then no receipt goes unless the debtor asks for it with
+    the payment (CEASE-3, D-7); otherwise every payment gets its receipt anyway."""
+    if not receipts.cease_covers(db_session, account):
+        return None
+    return receipts.channel_for(account)
+
+
+def receipt_request(db_session, account: Account, ticked: bool, *, now: dt.datetime):
+    """The debtor's request for a receipt (receipts.ReceiptRequest) when they ticked the box the form offered, for
+    one_time.start to record with the payment; None when there is nothing to record."""
+    if not ticked or receipt_offer(db_session, account) is None:
+        return None
+    return receipts.new_request(account, now=now)
 
 
 def suggested_partial(available: Decimal) -> Decimal | None:
@@ -146,35 +159,8 @@ def paid_at(payment: Payment) -> dt.datetime:
     return payment.succeeded_at or payment.processed_at or payment.created_at
 
 
-@dataclass(frozen=True)
-class CardFacts:
-    brand: str | None
-    last4: str | None
-
-
-BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover",
-               "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay"}
-
-
 def card_brand_name(brand: str | None) -> str | None:
-    return BRAND_NAMES.get((brand or "").lower()) if brand else None
-
-
-def card_of(payment: Payment) -> CardFacts:
-    """The brand and last 4 digits of the card a payment was made with. We keep no card data, so Stripe is asked
-    (the PaymentIntent with its payment method); unknown when Stripe cannot say."""
-    if not payment.stripe_payment_intent_id:
-        return CardFacts(None, None)
-    try:
-        intent = gateway.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id,
-                                                              params={"expand": ["payment_method"]})
-    except stripe.StripeError:
-        log.warning("card details of payment %s not available from Stripe", payment.id)
-        return CardFacts(None, None)
-    card = getattr(getattr(intent, "payment_method", None), "card", None)
-    if card is None:
-        return CardFacts(None, None)
-    return CardFacts(getattr(card, "brand", None), getattr(card, "last4", None))
+    return serialize.brand_name(brand)
 
 
 @dataclass(frozen=True)
@@ -183,8 +169,11 @@ class Receipt:
     status_key: str
     balance_after: Decimal | None  # the balance this payment left (None while a bank transfer is in flight)
     paid_in_full: bool
+    # How it was paid, as stored when it was charged (gateway.MethodDetails): no call to Stripe per view.
     card_brand: str | None
     card_last4: str | None
+    bank_name: str | None = None
+    bank_last4: str | None = None
 
 
 def receipt(db_session, account: Account, payment_id) -> Receipt:
@@ -195,8 +184,11 @@ def receipt(db_session, account: Account, payment_id) -> Receipt:
         raise NotFound("Payment not found.")
     settled = payment.status != "processing"
     balance_after = payment.balance_after if settled else None
-    card = card_of(payment) if payment.payment_method == "card" else CardFacts(None, None)
+    card = payment.payment_method == "card"
+    bank = payment.payment_method == "ach"
     # "Paid in full" while it is still true: a later refund puts a balance back.
     paid_in_full = balance_after is not None and balance_after <= 0 and account.current_balance <= 0
     return Receipt(payment=payment, status_key=status_key(payment), balance_after=balance_after,
-                   paid_in_full=paid_in_full, card_brand=card.brand, card_last4=card.last4)
+                   paid_in_full=paid_in_full, card_brand=payment.card_brand if card else None,
+                   card_last4=payment.card_last4 if card else None, bank_name=payment.bank_name if bank else None,
+                   bank_last4=payment.bank_last4 if bank else None)

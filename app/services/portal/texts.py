@@ -327,6 +327,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "pay_needs_card": {"en": "Enter your card details above.", "es": "Escriba arriba los datos de su tarjeta."},
     "card_check": {"en": "Check your card details and try again.",
                    "es": "Revise los datos de su tarjeta e inténtelo de nuevo."},
+    "receipt_offer_email": {"en": "Email me a receipt for this payment",
+                            "es": "Envíenme un recibo de este pago por correo electrónico"},
+    "receipt_offer_sms": {"en": "Text me a receipt for this payment",
+                          "es": "Envíenme un recibo de este pago por mensaje de texto"},
+    "receipt_offer_hint": {
+        "en": "You asked {business} to stop contacting you, so nothing about this payment is sent to you unless you "
+              "ask for it here. Tick the box and we send one receipt with the amount, the date and the receipt "
+              "number only. The receipt is shown on the next page either way.",
+        "es": "Usted pidió a {business} que deje de comunicarse con usted, así que no le enviamos nada sobre este "
+              "pago a menos que lo pida aquí. Marque la casilla y le enviamos un solo recibo con el monto, la fecha y "
+              "el número de recibo únicamente. El recibo se muestra en la página siguiente de todos modos."},
     # payments: the receipt
     "receipt_title": {"en": "Payment receipt", "es": "Recibo de pago"},
     "receipt_missing_title": {"en": "We can't find that receipt", "es": "No encontramos ese recibo"},
@@ -358,6 +369,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "print_receipt": {"en": "Print receipt", "es": "Imprimir recibo"},
     "back_to_account": {"en": "Back to your account", "es": "Volver a su cuenta"},
     "card_ending": {"en": "{brand} ending in {last4}", "es": "{brand} terminada en {last4}"},
+    "bank_ending": {"en": "{bank} account ending in {last4}", "es": "Cuenta de {bank} terminada en {last4}"},
+    "bank_ending_plain": {"en": "Bank account ending in {last4}", "es": "Cuenta bancaria terminada en {last4}"},
     "pm_card": {"en": "Card", "es": "Tarjeta"},
     "pm_ach": {"en": "Bank account (ACH)", "es": "Cuenta bancaria (ACH)"},
     "pm_check": {"en": "Check", "es": "Cheque"},
@@ -383,6 +396,97 @@ TEXTS: dict[str, dict[str, str]] = {
     "st_refunded": {"en": "Refunded", "es": "Reembolsado"},
     "st_partially_refunded": {"en": "Partly refunded", "es": "Reembolsado en parte"},
     "st_disputed": {"en": "Disputed with your bank", "es": "En disputa con su banco"},
+    # profile: contact details and language (PRD 8.4.1 "Profile")
+    "nav_profile": {"en": "Profile", "es": "Perfil"},
+    "profile_title": {"en": "Your profile", "es": "Su perfil"},
+    "profile_lead": {
+        "en": "Your contact details, your language and the messages {business} may send you.",
+        "es": "Sus datos de contacto, su idioma y los mensajes que {business} puede enviarle."},
+    "contact_title": {"en": "Contact details", "es": "Datos de contacto"},
+    "email_section": {"en": "Email address", "es": "Correo electrónico"},
+    "email_current": {"en": "We have {address}.", "es": "Tenemos {address}."},
+    "email_none": {"en": "We have no email address for you.", "es": "No tenemos un correo electrónico suyo."},
+    "new_email": {"en": "New email address", "es": "Nuevo correo electrónico"},
+    "new_email_hint": {
+        "en": "We'll send emails about your account to this address. You can stop them below at any time.",
+        "es": "Le enviaremos los correos sobre su cuenta a esta dirección. Puede detenerlos abajo en cualquier "
+              "momento."},
+    "save_email": {"en": "Save email address", "es": "Guardar correo electrónico"},
+    "phone_section": {"en": "Mobile phone", "es": "Teléfono celular"},
+    "phone_current": {"en": "We have {address}.", "es": "Tenemos {address}."},
+    "phone_none": {"en": "We have no mobile number for you.", "es": "No tenemos un número de celular suyo."},
+    "new_phone": {"en": "New mobile number", "es": "Nuevo número de celular"},
+    "new_phone_hint": {
+        "en": "A US number like (214) 555-0143, or + and the country code for a number in another country.",
+        "es": "Un número de EE. UU. como (214) 555-0143, o + y el código del país para un número de otro país."},
+    "texts_ok": {
+        "en": "{business} may send text messages to this number about my account. I can reply STOP at any time to "
+              "stop them.",
+        "es": "{business} puede enviar mensajes de texto a este número sobre mi cuenta. Puedo responder STOP en "
+              "cualquier momento para detenerlos."},
+    "phone_verify_note": {
+        "en": "Before we text a new number, we may first check that it has not been given to someone else.",
+        "es": "Antes de enviar mensajes de texto a un número nuevo, es posible que primero verifiquemos que no se le "
+              "haya asignado a otra persona."},
+    "save_phone": {"en": "Save mobile number", "es": "Guardar número de celular"},
+    "language_section": {"en": "Language", "es": "Idioma"},
+    "language_legend": {"en": "Language for this portal and our messages",
+                        "es": "Idioma de este portal y de nuestros mensajes"},
+    "save_language": {"en": "Save language", "es": "Guardar idioma"},
+    "err_email_missing": {"en": "Enter your new email address.", "es": "Escriba su nuevo correo electrónico."},
+    "err_email": {"en": "Enter an email address like name@example.com.",
+                  "es": "Escriba un correo electrónico como nombre@ejemplo.com."},
+    "err_email_same": {"en": "That is the email address we already have.",
+                       "es": "Ese es el correo electrónico que ya tenemos."},
+    "err_phone_missing": {"en": "Enter your new mobile number.", "es": "Escriba su nuevo número de celular."},
+    "err_phone": {"en": "Enter a phone number we can reach, like (214) 555-0143.",
+                  "es": "Escriba un número de teléfono válido, como (214) 555-0143."},
+    "err_phone_same": {"en": "That is the mobile number we already have.",
+                       "es": "Ese es el número de celular que ya tenemos."},
+    "err_language": {"en": "Choose English or Spanish.", "es": "Elija inglés o español."},
+    "email_saved": {"en": "Done. We'll use your new email address from now on.",
+                    "es": "Listo. Desde ahora usaremos su nuevo correo electrónico."},
+    "phone_saved": {"en": "Done. We'll use your new mobile number from now on.",
+                    "es": "Listo. Desde ahora usaremos su nuevo número de celular."},
+    "phone_saved_texts": {
+        "en": "Done. We'll use your new mobile number from now on, and text messages to it are on.",
+        "es": "Listo. Desde ahora usaremos su nuevo número de celular, y los mensajes de texto a ese número están "
+              "activados."},
+    "language_saved": {"en": "Done. We'll use English on this portal and in our messages.",
+                       "es": "Listo. Usaremos español en este portal y en nuestros mensajes."},
+    # dispute documents and the confirmation
+    "documents_label": {"en": "Documents (optional)", "es": "Documentos (opcional)"},
+    "documents_hint": {
+        "en": "Up to 3 files, PDF, JPG or PNG, 5 MB each: for example a receipt, a statement or a letter.",
+        "es": "Hasta 3 archivos PDF, JPG o PNG de 5 MB cada uno: por ejemplo, un recibo, un estado de cuenta o una "
+              "carta."},
+    "err_files_many": {"en": "Attach at most 3 files.", "es": "Adjunte como máximo 3 archivos."},
+    "err_file_empty": {"en": "{name} is empty.", "es": "{name} está vacío."},
+    "err_file_size": {"en": "{name} is larger than 5 MB.", "es": "{name} pesa más de 5 MB."},
+    "err_file_type": {"en": "{name} is not a PDF, JPG or PNG file.", "es": "{name} no es un archivo PDF, JPG o PNG."},
+    "err_file_content": {
+        "en": "The content of {name} is not a PDF, JPG or PNG file that matches its name.",
+        "es": "El contenido de {name} no es un archivo PDF, JPG o PNG que coincida con su nombre."},
+    "files_again": {"en": "Your request was not sent yet. Choose your files again before you send it.",
+                    "es": "Su solicitud aún no se envió. Vuelva a elegir sus archivos antes de enviarla."},
+    "done_title": {"en": "Request received", "es": "Solicitud recibida"},
+    "done_what": {"en": "What you sent", "es": "Lo que envió"},
+    "done_when": {"en": "Received", "es": "Recibida"},
+    "done_documents": {"en": "Documents", "es": "Documentos"},
+    "done_no_documents": {"en": "None", "es": "Ninguno"},
+    "done_hold_dispute": {
+        "en": "We have stopped collection messages about this debt until {business} sends you verification of the "
+              "debt. You may still get that verification and other answers to your request.",
+        "es": "Dejamos de enviarle mensajes de cobro sobre esta deuda hasta que {business} le envíe la verificación "
+              "de la deuda. Aún puede recibir esa verificación y otras respuestas a su solicitud."},
+    "done_hold_creditor": {
+        "en": "We have stopped collection messages about this debt until {business} sends you the name and address "
+              "of the original creditor.",
+        "es": "Dejamos de enviarle mensajes de cobro sobre esta deuda hasta que {business} le envíe el nombre y la "
+              "dirección del acreedor original."},
+    "done_late": {
+        "en": "It arrived after the dispute deadline. {business} will review it and answer in writing.",
+        "es": "Llegó después de la fecha límite para disputar. {business} la revisará y le responderá por escrito."},
 }
 
 

@@ -39,6 +39,7 @@
     var spinner = button.querySelector(".spinner");
     var status = document.getElementById("pay-status");
     var csrf = form.querySelector("input[name='csrf_token']");
+    var receipt = form.querySelector("#receipt"); /* offered only under a cease: the debtor's request for a receipt */
     var maxCents = parseInt(data.maxCents, 10), minCents = parseInt(data.minCents, 10);
     var busy = false;
 
@@ -149,6 +150,7 @@
       spinner.hidden = !on;
       amount.readOnly = on;
       form.querySelectorAll("[data-amount]").forEach(function (b) { b.disabled = on; });
+      if (receipt) receipt.disabled = on;
       if (on) {
         label.textContent = text || data.labelWorking;
         status.textContent = label.textContent;
@@ -254,7 +256,8 @@
           }
           var method = result.setupIntent.payment_method;
           return post(form.action, { amount: value, method: "card",
-                                     payment_method_id: typeof method === "string" ? method : method.id })
+                                     payment_method_id: typeof method === "string" ? method : method.id,
+                                     receipt: receipt && receipt.checked ? "yes" : "" })
             .then(function (answer) { return handle(answer, false); });
         });
       }).catch(function () {
