@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, BusinessOwned, Timestamps, UUIDPk
-from app.models.types import Money
+from app.models.types import JSONType, Money
 
 PAYMENT_METHODS = ("card", "ach", "check", "cash", "money_order", "other")
 PAYMENT_STATUSES = ("pending", "requires_action", "processing", "succeeded", "failed", "refunded",
@@ -78,6 +78,12 @@ class Payment(UUIDPk, BusinessOwned, Timestamps, Base):
 
 class PaymentPlan(UUIDPk, BusinessOwned, Timestamps, Base):
     __tablename__ = "payment_plans"
+    __table_args__ = (
+        # One open plan per account (ACTIVE_PLAN): two requests racing past the check cannot both insert one.
+        Index("ix_payment_plans_one_open_per_account", "account_id", unique=True,
+              sqlite_where=text("status IN ('pending', 'active', 'paused')"),
+              postgresql_where=text("status IN ('pending', 'active', 'paused')")),
+    )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     total_amount: Mapped[Decimal] = mapped_column(Money)
@@ -105,6 +111,14 @@ class PaymentPlan(UUIDPk, BusinessOwned, Timestamps, Base):
     paused_at: Mapped[dt.datetime | None]
     completed_at: Mapped[dt.datetime | None]
     canceled_at: Mapped[dt.datetime | None]
+    # The schedules a reschedule replaced, oldest first: {version, replacedAt, replacedById, startDate,
+    # numberOfInstallments, installmentAmount, nextPaymentDate, schedule: [{id, installmentNumber, amount (text),
+    # dueDate, status, attempts, paidAt}]}. Read whole, never queried.
+    schedule_versions: Mapped[list] = mapped_column(JSONType, default=list)
+    # Installment n falls due n - schedule_anchor_number periods after schedule_anchor (None: the start date), so
+    # monthly dates keep their day however often the plan is moved.
+    schedule_anchor: Mapped[dt.date | None]
+    schedule_anchor_number: Mapped[int] = mapped_column(default=0)
 
     account = relationship("Account")
     installments = relationship("PaymentInstallment", back_populates="plan",

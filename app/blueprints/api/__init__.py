@@ -10,6 +10,7 @@ from app.blueprints.api import (accounts, admin_settings, admin_users, auth, con
                                 payment_links, sandbox, unknown_senders)
 from app.blueprints.api import payment_refunds  # noqa: E402,F401
 from app.blueprints.api import payments  # noqa: E402,F401
+from app.blueprints.api import payment_plans  # noqa: E402,F401
 from app.blueprints.api.access import rate_limit_key, rate_limit_value  # noqa: E402
 from app.extensions import limiter  # noqa: E402
 

@@ -12,6 +12,8 @@ SECTIONS = (
     ("Webhooks", "settings.webhooks", "settings.manage", "Signed JSON to your systems when accounts change."),
     ("Compliance", "settings.compliance", "settings.manage",
      "Narrower contact caps and hours, safe-harbor switches, dispute address and licence numbers."),
+    ("Payment plans", "settings.payment_plans", "settings.manage",
+     "Limits agents offer plans within, and the standard, flexible and hardship options."),
     ("Canned responses", "settings.canned", None, "Ready replies agents insert with / in a conversation."),
     ("Assignment", "settings.assignment", "users.manage",
      "How conversations reach agents, capacity, and who is online."),
