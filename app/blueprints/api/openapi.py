@@ -44,6 +44,15 @@ def document(path: str, method: str, summary: str, *, tags: list[str], auth: boo
     _PATHS.setdefault(path, {})[method.lower()] = operation
 
 
+def account_list_parameters(statuses) -> list[dict]:
+    """The query of a per-account list (payments, payment plans): accountId, status (comma separated), page, limit."""
+    return [{"name": "accountId", "in": "query", "required": True, "schema": {"type": "string", "format": "uuid"}},
+            {"name": "status", "in": "query", "schema": {"type": "string"},
+             "description": "One or more of " + ", ".join(statuses) + " (comma separated)"},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+
+
 def build_document(server_url: str) -> dict:
     return {
         "openapi": "3.1.0",

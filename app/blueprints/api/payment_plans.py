@@ -15,7 +15,7 @@ from app.blueprints.api.access import api_auth
 from app.blueprints.api.body import json_body, optional_str
 from app.blueprints.api.envelope import ok, page_meta
 from app.blueprints.api.idempotent import idempotent
-from app.blueprints.api.openapi import document
+from app.blueprints.api.openapi import account_list_parameters, document
 from app.blueprints.api.params import pagination
 from app.extensions import db
 from app.models.payment import FREQUENCIES, PLAN_STATUSES
@@ -198,12 +198,7 @@ document("/payment-plans", "post", "Set up a payment plan (Idempotency-Key suppo
                     "404": {"description": "NOT_FOUND"},
                     "409": {"description": "ACTIVE_PLAN: the account has a pending, active or paused plan"}})
 document("/payment-plans", "get", "List one account's payment plans", tags=["payment plans"],
-         parameters=[{"name": "accountId", "in": "query", "required": True,
-                      "schema": {"type": "string", "format": "uuid"}},
-                     {"name": "status", "in": "query", "schema": {"type": "string"},
-                      "description": "One or more of " + ", ".join(PLAN_STATUSES) + " (comma separated)"},
-                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+         parameters=account_list_parameters(PLAN_STATUSES),
          responses={"200": {"description": "The plans, newest first", "content": {"application/json": {
              "schema": {"type": "array", "items": PLAN_SCHEMA}}}},
              "400": {"description": "VALIDATION_ERROR: accountId missing or status unknown"}})

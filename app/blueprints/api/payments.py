@@ -14,7 +14,7 @@ from app.blueprints.api.access import api_auth
 from app.blueprints.api.body import json_body, optional_str
 from app.blueprints.api.envelope import error, ok, page_meta
 from app.blueprints.api.idempotent import idempotent
-from app.blueprints.api.openapi import document
+from app.blueprints.api.openapi import account_list_parameters, document
 from app.blueprints.api.params import pagination
 from app.extensions import db
 from app.models import Payment
@@ -167,12 +167,7 @@ document("/payments", "post", "Make a one-time payment, or record one received o
                     "404": {"description": "NOT_FOUND"},
                     "409": {"description": "CONFLICT: another payment in flight holds the amount"}})
 document("/payments", "get", "List one account's payments", tags=["payments"],
-         parameters=[{"name": "accountId", "in": "query", "required": True,
-                      "schema": {"type": "string", "format": "uuid"}},
-                     {"name": "status", "in": "query", "schema": {"type": "string"},
-                      "description": "One or more of " + ", ".join(PAYMENT_STATUSES) + " (comma separated)"},
-                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+         parameters=account_list_parameters(PAYMENT_STATUSES),
          responses={"200": {"description": "The payments, newest first",
                             "content": {"application/json": {"schema": {"type": "array", "items": PAYMENT_SCHEMA}}}},
                     "400": {"description": "VALIDATION_ERROR: accountId missing or status unknown"}})
