@@ -141,3 +141,21 @@ def as_principal():
 @pytest.fixture
 def unique():
     return lambda prefix="x": f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def twilio(app, clock):
+    """The app in Twilio mode, pointed at a local Twilio that speaks its wire format (tests/fakes/twilio_server.py)."""
+    import dataclasses
+
+    from tests.fakes.twilio_server import DEFAULT_SID, DEFAULT_TOKEN, FakeTwilio
+
+    with FakeTwilio(clock=clock.now) as fake:
+        original = app.config["CONFIG_OBJECT"]
+        app.config["CONFIG_OBJECT"] = dataclasses.replace(
+            original, TWILIO_ACCOUNT_SID=DEFAULT_SID, TWILIO_AUTH_TOKEN=DEFAULT_TOKEN,
+            TWILIO_PHONE_NUMBER="+12145550100", TWILIO_API_BASE=fake.url)
+        try:
+            yield fake
+        finally:
+            app.config["CONFIG_OBJECT"] = original

@@ -1,7 +1,6 @@
 """Through the real twilio SDK against a local Twilio: is a message whose answer was lost reconciled, not resent?"""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -12,22 +11,8 @@ from app.models import Message
 from app.services import channels
 from app.services.channels import delivery
 from tests.factories import NOW
-from tests.fakes.twilio_server import DEFAULT_SID, DEFAULT_TOKEN, FakeTwilio
+from tests.fakes.twilio_server import DEFAULT_SID, DEFAULT_TOKEN
 from tests.messaging import debtor, messaging_business
-
-
-@pytest.fixture
-def twilio(app, clock):
-    """The app in Twilio mode, pointed at a local Twilio."""
-    with FakeTwilio(clock=clock.now) as fake:
-        original = app.config["CONFIG_OBJECT"]
-        app.config["CONFIG_OBJECT"] = dataclasses.replace(
-            original, TWILIO_ACCOUNT_SID=DEFAULT_SID, TWILIO_AUTH_TOKEN=DEFAULT_TOKEN,
-            TWILIO_PHONE_NUMBER="+12145550100", TWILIO_API_BASE=fake.url)
-        try:
-            yield fake
-        finally:
-            app.config["CONFIG_OBJECT"] = original
 
 
 def _queued(business):

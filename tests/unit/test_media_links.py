@@ -2,7 +2,6 @@
 only for 48 hours; which files may MMS and WhatsApp carry; and does the real twilio SDK send each link as MediaUrl?"""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
 
@@ -21,7 +20,7 @@ from app.services.errors import NotFound, ValidationError
 from app.services.storage import LocalStorage, storage_for
 from app.services.tenancy import Principal
 from tests.factories import NOW, gen_user
-from tests.fakes.twilio_server import DEFAULT_SID, DEFAULT_TOKEN, FakeTwilio
+from tests.fakes.twilio_server import DEFAULT_SID, DEFAULT_TOKEN
 from tests.messaging import debtor, messaging_business
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
@@ -128,19 +127,6 @@ def test_mms_limits_a_pdf_to_500_kb_and_whatsapp_does_not():
 
 
 # -- delivery through the real SDK -----------------------------------------------------------------------------------
-@pytest.fixture
-def twilio(app, clock):
-    with FakeTwilio(clock=clock.now) as fake:
-        original = app.config["CONFIG_OBJECT"]
-        app.config["CONFIG_OBJECT"] = dataclasses.replace(
-            original, TWILIO_ACCOUNT_SID=DEFAULT_SID, TWILIO_AUTH_TOKEN=DEFAULT_TOKEN,
-            TWILIO_PHONE_NUMBER="+12145550100", TWILIO_API_BASE=fake.url)
-        try:
-            yield fake
-        finally:
-            app.config["CONFIG_OBJECT"] = original
-
-
 def test_the_twilio_adapter_sends_every_media_url(twilio):
     envelope = Envelope(message_id=uuid.uuid4(), channel="whatsapp", from_address="+12145550100",
                         to_address="+12145550143", body="Your receipt", created_at=NOW,

@@ -3,7 +3,6 @@ reply with a file reach Twilio (the real SDK, a local Twilio) as one message who
 to anyone without a login, and are other files refused on the file field?"""
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 from urllib.parse import urlsplit
@@ -17,7 +16,6 @@ from app.services.channels import media
 from app.services.channels.inbound import InboundMessage, receive
 from app.services.storage import LocalStorage
 from tests.factories import NOW, gen_user
-from tests.fakes.twilio_server import DEFAULT_SID, DEFAULT_TOKEN, FakeTwilio
 from tests.messaging import debtor, messaging_business
 from tests.web.auth_helpers import sign_in
 
@@ -34,20 +32,6 @@ def count(model, *where) -> int:
 @pytest.fixture(autouse=True)
 def store(app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.extensions, "storage", LocalStorage(tmp_path / "documents"))
-
-
-@pytest.fixture
-def twilio(app, clock):
-    """The app in Twilio mode, pointed at a local Twilio."""
-    with FakeTwilio(clock=clock.now) as fake:
-        original = app.config["CONFIG_OBJECT"]
-        app.config["CONFIG_OBJECT"] = dataclasses.replace(
-            original, TWILIO_ACCOUNT_SID=DEFAULT_SID, TWILIO_AUTH_TOKEN=DEFAULT_TOKEN,
-            TWILIO_PHONE_NUMBER="+12145550100", TWILIO_API_BASE=fake.url)
-        try:
-            yield fake
-        finally:
-            app.config["CONFIG_OBJECT"] = original
 
 
 def conversation_on(channel: str, business, account, body: str = "Can you send me the receipt?") -> Conversation:
