@@ -11,6 +11,7 @@ from app.models import Account, AuditLog, Payment
 from app.services.errors import Forbidden, NotFound, ValidationError
 from app.services.payments.manual import record_manual
 from app.services.tenancy import Principal
+from tests.concurrency import race
 from tests.factories import NOW, gen_account, gen_business, gen_user
 
 
@@ -158,31 +159,13 @@ def test_received_on_accepts_a_date_object(shop):
 def test_two_staff_recording_the_whole_balance_at_once_record_it_once(shop, app):
     """Two people record the same $250 check at the same moment: one is applied, the other is refused for the $0
     left, and the balance never goes below zero."""
-    import threading
-
     business, account = shop
     callers = [principal(gen_user(business, "manager")), principal(gen_user(business, "agent"))]
     account_id = account.id  # read here: the threads must not touch this session's objects
-    start, outcomes = threading.Barrier(2), []
-
-    def attempt(caller):
-        with app.app_context():
-            try:
-                start.wait()
-                record_manual(db.session, caller, account_id, "250.00", "check", now=NOW)
-                db.session.commit()
-                outcomes.append("recorded")
-            except ValidationError as exc:
-                db.session.rollback()
-                outcomes.append(exc.field)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(caller,)) for caller in callers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(app, [lambda caller=caller: record_manual(db.session, caller, account_id, "250.00", "check",
+                                                              now=NOW) for caller in callers])
+    outcomes = [o.field if isinstance(o, ValidationError) else repr(o) if isinstance(o, Exception) else "recorded"
+                for o in outcomes]
     assert sorted(outcomes) == ["amount", "recorded"]
     db.session.expire_all()
     assert db.session.get(Account, account.id).current_balance == Decimal("0.00")

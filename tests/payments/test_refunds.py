@@ -15,6 +15,7 @@ from app.services.payments import one_time, refunds
 from app.services.payments.manual import record_manual
 from app.services.tenancy import Principal
 from tests.api.helpers import api_login, bearer
+from tests.concurrency import race
 from tests.factories import NOW, gen_account, gen_business, gen_user
 from tests.stripe_support import card_payment_method
 
@@ -209,32 +210,14 @@ def test_refund_api(shop, stripe_client, client, clock):
 def test_two_refunds_at_once_cannot_both_pass_the_check(shop, stripe_client, app):
     """Two managers refund $60 of the same $100 payment at the same moment: one refund goes through, the other is
     refused for the $40 left, and Stripe saw one refund."""
-    import threading
-
     business, account, manager = shop
     payment = pay_by_card(stripe_client, account, "100.00")
     callers = [principal(manager), principal(gen_user(business, "business_admin"))]
     payment_id = payment.id  # read here: the threads must not touch this session's objects
-    start, outcomes = threading.Barrier(2), []
-
-    def attempt(caller):
-        with app.app_context():
-            try:
-                start.wait()
-                refunds.refund(db.session, caller, payment_id, Decimal("60.00"), now=NOW)
-                db.session.commit()
-                outcomes.append("refunded")
-            except ValidationError as exc:
-                db.session.rollback()
-                outcomes.append(exc.message)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=(caller,)) for caller in callers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(app, [lambda caller=caller: refunds.refund(db.session, caller, payment_id, Decimal("60.00"),
+                                                               now=NOW) for caller in callers])
+    outcomes = [o.message if isinstance(o, ValidationError) else repr(o) if isinstance(o, Exception) else "refunded"
+                for o in outcomes]
     assert sorted(outcomes) == ["At most $40.00 of this payment is left to refund.", "refunded"]
     assert stripe_refunded(stripe_client, payment) == 6000
     assert balance(account) == Decimal("260.00")
