@@ -70,6 +70,19 @@ class FakeStripeACH(FakeServer):
                     "code": "insufficient_funds", "message": INSUFFICIENT_FUNDS, "type": "card_error"})
             return dict(intent)
 
+    def event(self, intent_id: str, kind: str | None = None) -> dict:
+        """The webhook event Stripe sends about the PaymentIntent as it stands now (payment_intent.succeeded after a
+        clearing settle(), payment_intent.payment_failed after a bounce, payment_intent.processing while in
+        flight), for a test to sign and post to our webhook endpoint."""
+        with self.lock:
+            intent = dict(self.objects[intent_id])
+        if kind is None:
+            kind = {"succeeded": "payment_intent.succeeded", "processing": "payment_intent.processing",
+                    "requires_action": "payment_intent.requires_action"}.get(
+                intent["status"], "payment_intent.payment_failed")
+        return {"id": _id("evt"), "object": "event", "type": kind, "created": int(time.time()), "livemode": False,
+                "api_version": "2025-01-27.acacia", "data": {"object": intent}}
+
     # -- the API ---------------------------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         if request.headers.get("Authorization") != f"Bearer {self.secret_key}":
@@ -185,6 +198,54 @@ class FakeStripeACH(FakeServer):
             return self.error_response(400, code="payment_intent_unexpected_state", message=(
                 f"You cannot cancel this PaymentIntent because it has a status of {intent['status']}."))
         intent["status"] = "canceled"
+        return json_response(intent)
+
+
+UNKNOWN_ROUTING = "123456780"
+"""A routing number that passes the ABA checksum but belongs to no bank: Stripe refuses it when the PaymentMethod is
+created (FakeStripeManualEntry)."""
+DESCRIPTOR_CODE = "SM11AA"
+"""Stripe's test descriptor code: what the payer reads on the $0.01 microdeposit and types on the verification page."""
+
+
+class FakeStripeManualEntry(FakeStripeACH):
+    """Bank accounts typed in by hand, as Stripe treats them. A routing number no bank uses is refused when the
+    PaymentMethod is created (400 naming `us_bank_account[routing_number]`). With `microdeposits=True`, confirming a
+    debit from such an account does not start it: Stripe first proves the payer owns the account, so the
+    PaymentIntent is `requires_action` with `next_action.verify_with_microdeposits` (the hosted verification page,
+    when the deposit arrives) until the test plays the payer's verification (verify_microdeposits), which moves it
+    to `processing`."""
+
+    def __init__(self, *args, microdeposits: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.microdeposits = microdeposits
+
+    def verify_microdeposits(self, intent_id: str, descriptor_code: str = DESCRIPTOR_CODE) -> dict:
+        """The payer typed the code from their statement on Stripe's hosted page."""
+        with self.lock:
+            intent = self.objects[intent_id]
+            assert intent["status"] == "requires_action", intent["status"]
+            if descriptor_code != DESCRIPTOR_CODE:
+                raise AssertionError("Stripe refuses a wrong descriptor code")
+            intent.update(status="processing", next_action=None)
+            return dict(intent)
+
+    def _create_payment_method(self, params):
+        if params.get("us_bank_account", {}).get("routing_number") == UNKNOWN_ROUTING:
+            return self.error_response(400, message="Routing number is invalid.",
+                                       param="us_bank_account[routing_number]")
+        return super()._create_payment_method(params)
+
+    def _confirm(self, params, intent_id):
+        response = super()._confirm(params, intent_id)
+        intent = self.objects.get(intent_id)
+        if not self.microdeposits or intent is None or intent["status"] != "processing":
+            return response
+        arrives = int(time.time()) + 2 * 86400
+        intent.update(status="requires_action", next_action={
+            "type": "verify_with_microdeposits", "verify_with_microdeposits": {
+                "arrival_date": arrives, "microdeposit_type": "descriptor_code",
+                "hosted_verification_url": f"https://payments.stripe.com/microdeposit/{_id('pacs_test')}"}})
         return json_response(intent)
 
 

@@ -23,11 +23,20 @@ class CsrfForm(FlaskForm):
 
 class PayForm(FlaskForm):
     """The pay page: the amount typed, the method chosen and the PaymentMethod Stripe.js set up in the browser (the
-    card itself never reaches this form)."""
+    card itself never reaches this form); or, paying from a bank account, the account as typed (handed to Stripe,
+    never kept or shown again: the template renders the number fields empty), the debtor's authorization of the
+    debit and the form's one-time token."""
 
     amount = StringField("Payment amount")
     method = StringField("Payment method")  # radio buttons in the template; the view checks the value
     payment_method_id = HiddenField()
+    holder_name = StringField("Name on the account")
+    routing_number = StringField("Routing number")
+    account_number = StringField("Account number")
+    account_number_confirm = StringField("Account number again")
+    account_type = StringField("Account type")  # radio buttons in the template; the service checks the value
+    authorize = BooleanField("I authorize this one-time debit")
+    submission = HiddenField()
 
 
 class EmailForm(FlaskForm):

@@ -468,11 +468,20 @@ def notice_pdf():
 
 
 # -- payments (PRD 8.4.1, 8.5.3) -------------------------------------------------------------------------------------
-PAY_METHODS = ("card",)
-"""What the page collects. A bank account (ACH) needs Stripe.js's bank-account collection, which the sandbox's
-Stripe.js does not have, so the page offers cards; ACH payments reach the ledger through the API."""
+PAY_METHODS = ("card", "ach")
+"""What the page can collect: a card through Stripe.js, or a bank account typed into the page (ACH), offered only
+where the processor debits bank accounts (gateway.supports_bank_debits: Stripe does, the sandbox's localstripe
+does not)."""
 SETUP_LIMIT = "20 per hour"
 """Card collections per account: plenty for a debtor retrying a declined card, too few for testing stolen cards."""
+BANK_LIMIT = "20 per hour"
+"""Bank payments tried per account, for the same reason: a portal session is no way to test account numbers."""
+BANK_FORM_FIELDS = ("holder_name", "routing_number", "account_number", "account_number_confirm", "account_type",
+                    "authorize")
+
+
+def _pay_methods() -> tuple[str, ...]:
+    return PAY_METHODS if gateway.supports_bank_debits(current_app.config["CONFIG_OBJECT"]) else ("card",)
 
 
 def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 200, pay_error: str | None = None):
@@ -480,16 +489,35 @@ def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 2
     lang = _language(account)
     amount_text = form.amount.data if form.amount.data is not None else str(facts.available)
     try:
-        label = texts.t("pay_button", lang, amount=format_usd(portal_payments.parse_amount(amount_text,
-                                                                                         facts.available)))
+        amount = portal_payments.parse_amount(amount_text, facts.available)
+        label = texts.t("pay_button", lang, amount=format_usd(amount))
     except ValidationError:
+        amount = None
         label = texts.t("pay_button_plain", lang)
     config = current_app.config["CONFIG_OBJECT"]
-    return _portal_page("portal/pay.html", status=status, form=form, facts=facts, methods=PAY_METHODS,
+    methods = _pay_methods()
+    # The bank numbers are never put back into the page, and the authorization is asked for again after an error.
+    for name in ("routing_number", "account_number", "account_number_confirm"):
+        getattr(form, name).data = None
+    form.authorize.data = False
+    business = overview.business_facts(db.session, account.business_id)
+    return _portal_page("portal/pay.html", status=status, form=form, facts=facts, methods=methods,
+                        method=form.method.data if form.method.data in methods else "card",
+                        bank_offered="ach" in methods, submission=portal_payments.new_submission(),
+                        mandate=_mandate(business, lang, format_usd(amount) if amount is not None else None),
+                        mandate_template=_mandate(business, lang, "{amount}"),
                         stripe_js_url=gateway.js_url(config), publishable_key=gateway.publishable_key(config),
                         max_cents=to_cents(facts.available), amount_value=amount_text, button_label=label,
                         pay_error=pay_error, receipt_offer=portal_payments.receipt_offer(db.session, account),
                         receipt_ticked=_receipt_ticked())
+
+
+def _mandate(business: overview.BusinessFacts, lang: str, amount: str | None) -> str:
+    """The words of the bank debit's authorization: the business, the amount (or "the amount above" while none is
+    valid), today's date where the debtor lives, one time only, and how to cancel it."""
+    today = g.now.astimezone(overview.display_zone(g.portal.account) or UTC).date()
+    return texts.t("ach_mandate", lang, business=business.name, contact=_contact(business, lang),
+                   amount=amount or texts.t("mandate_amount_unknown", lang), date=snippets.long_date(today, lang))
 
 
 def _receipt_ticked() -> bool:
@@ -508,15 +536,28 @@ def _refused(form: PayForm, facts: portal_payments.PayFacts, message: str, *, fi
     return _pay_page(form, facts, status=status, pay_error=message)
 
 
-def _amount_refused(form: PayForm, facts: portal_payments.PayFacts, lang: str, exc: DomainError | None = None):
-    """The amount is not one that may be paid now, said with the bounds as they are now."""
+def _amount_message(facts: portal_payments.PayFacts, lang: str, exc: DomainError | None = None) -> str:
+    """Why the amount is not one that may be paid now, said with the bounds as they are now."""
     if not facts.payable:
-        message = texts.t("all_in_flight" if facts.balance > 0 else "nothing_to_pay", lang)
-    elif exc is not None and exc.extra.get("text") == "err_amount_missing":
-        message = texts.t("err_amount_missing", lang)
-    else:
-        message = texts.t("err_amount_range", lang, max=format_usd(facts.available))
-    return _refused(form, facts, message, field="amount")
+        return texts.t("all_in_flight" if facts.balance > 0 else "nothing_to_pay", lang)
+    if exc is not None and exc.extra.get("text") == "err_amount_missing":
+        return texts.t("err_amount_missing", lang)
+    return texts.t("err_amount_range", lang, max=format_usd(facts.available))
+
+
+def _amount_refused(form: PayForm, facts: portal_payments.PayFacts, lang: str, exc: DomainError | None = None):
+    return _refused(form, facts, _amount_message(facts, lang, exc), field="amount")
+
+
+def _fields_refused(form: PayForm, facts: portal_payments.PayFacts, problems: dict[str, str]):
+    """Problems with several fields at once (the bank form), each said on its field; JSON carries them all in
+    `fields`, with the first in page order as `field`."""
+    first = next(name for name in ("amount", *BANK_FORM_FIELDS) if name in problems)
+    if wants_json():
+        return error("VALIDATION_ERROR", problems[first], 422, field=first, fields=problems)
+    for name, message in problems.items():
+        getattr(form, name).errors = [message]
+    return _pay_page(form, facts, status=422)
 
 
 def _needs_js(lang: str) -> str:
@@ -525,9 +566,12 @@ def _needs_js(lang: str) -> str:
 
 
 def _answer(result: one_time.PaymentResult, form: PayForm, facts: portal_payments.PayFacts, lang: str):
-    """What one_time.start or .complete decided, for the page's script (or, without it, as a page)."""
+    """What one_time.start or .complete decided, for the page's script (or, without it, as a page). A bank debit
+    that Stripe holds for the account's verification goes to its page, which says what to do."""
     payment = result.payment
-    if result.status == "succeeded" or payment.status == "processing":
+    bank = payment.payment_method == "ach"
+    if result.status == "succeeded" or payment.status == "processing" \
+            or portal_payments.awaiting_bank_verification(payment):
         receipt_url = url_for("portal.receipt", payment_id=payment.id)
         if wants_json():
             return ok({"status": result.status, "paymentId": str(payment.id), "redirect": receipt_url})
@@ -538,27 +582,39 @@ def _answer(result: one_time.PaymentResult, form: PayForm, facts: portal_payment
                        "completeUrl": url_for("portal.pay_complete", payment_id=payment.id)})
         return _refused(form, facts, _needs_js(lang), status=409, code="CONFLICT")
     if result.status == "processing":  # Stripe's answer has not come yet: the clock will finish it
-        return _refused(form, facts, texts.t("pay_checking", lang), status=202, code="PAYMENT_PENDING")
-    reason_key = portal_payments.failure_reason_key(payment.failure_code)
+        return _refused(form, facts, texts.t("bank_checking" if bank else "pay_checking", lang), status=202,
+                        code="PAYMENT_PENDING")
+    reason_key = portal_payments.failure_reason_key(payment.failure_code, payment.payment_method)
     reason = texts.t(reason_key, lang) if reason_key else (result.error or texts.t("reason_unknown", lang))
-    message = f"{texts.t('pay_failed', lang, reason=reason)} {texts.t('pay_failed_hint', lang)}"
+    failed, hint = ("bank_failed", "bank_failed_hint") if bank else ("pay_failed", "pay_failed_hint")
+    message = f"{texts.t(failed, lang, reason=reason)} {texts.t(hint, lang)}"
     return _refused(form, facts, message, status=402, code="PAYMENT_FAILED")
 
 
+def _bank_attempt() -> bool:
+    """A bank payment being posted: the one kind of pay request the bank limit counts."""
+    return request.method == "POST" and request.form.get("method") == "ach"
+
+
 @bp.route("/p/pay", methods=["GET", "POST"])
+@limiter.limit(BANK_LIMIT, key_func=lambda: _portal_account_key(), exempt_when=lambda: not _bank_attempt())
 @portal_required
 def pay():
     """The payment form (GET). POST charges the PaymentMethod Stripe.js set up in the browser: one card collection
     pays once (the PaymentMethod id is the idempotency key), so a double submit or a retry after a lost answer
-    finds the payment it started instead of charging again. A ticked "Email me a receipt" box is recorded with the
-    payment as the debtor's request (CEASE-3)."""
+    finds the payment it started instead of charging again. Or, with method "ach", it debits the bank account typed
+    into the form (_pay_by_bank). A ticked "Email me a receipt" box is recorded with the payment as the debtor's
+    request (CEASE-3)."""
     account = g.portal.account
     lang = _language(account)
     facts = portal_payments.pay_facts(db.session, account)
     form = PayForm()
-    form.amount.errors = []
+    for field in form:
+        field.errors = []
     if request.method == "GET":
         return _pay_page(form, facts)
+    if form.method.data == "ach":
+        return _pay_by_bank(form, facts, lang)
     try:
         amount = portal_payments.parse_amount(form.amount.data, facts.available)
     except ValidationError as exc:
@@ -566,10 +622,9 @@ def pay():
     payment_method_id = (form.payment_method_id.data or "").strip()
     if not payment_method_id:
         return _refused(form, facts, _needs_js(lang))
-    method = form.method.data if form.method.data in PAY_METHODS else "card"
     receipt_request = portal_payments.receipt_request(db.session, account, _receipt_ticked(), now=g.now)
     try:
-        result = one_time.start(db.session, account, amount, method=method, payment_method_id=payment_method_id,
+        result = one_time.start(db.session, account, amount, method="card", payment_method_id=payment_method_id,
                                 now=g.now, idempotency_key=f"portal:{payment_method_id}",
                                 receipt_request=receipt_request, **_client())
     except (ValidationError, Conflict) as exc:
@@ -577,6 +632,55 @@ def pay():
         if exc.field not in (None, "amount"):
             return _refused(form, facts, texts.t("pay_needs_card", lang))
         return _amount_refused(form, portal_payments.pay_facts(db.session, account), lang)
+    return _answer(result, form, facts, lang)
+
+
+def _pay_by_bank(form: PayForm, facts: portal_payments.PayFacts, lang: str):
+    """A one-time debit from the bank account typed into the form, once the amount, the account and the ticked
+    authorization check out (every problem said on its field at once). The numbers go to Stripe and nowhere else:
+    a page shown again after a problem has the number fields empty."""
+    account = g.portal.account
+    if not gateway.supports_bank_debits(current_app.config["CONFIG_OBJECT"]):
+        return _refused(form, facts, texts.t("bank_not_offered", lang))
+    problems: dict[str, str] = {}
+    try:
+        amount = portal_payments.parse_amount(form.amount.data, facts.available)
+    except ValidationError as exc:
+        amount = None
+        problems["amount"] = _amount_message(facts, lang, exc)
+    try:
+        entry = portal_payments.parse_bank_account(
+            holder_name=form.holder_name.data, routing_number=form.routing_number.data,
+            account_number=form.account_number.data, account_number_confirm=form.account_number_confirm.data,
+            account_type=form.account_type.data, authorized=bool(form.authorize.data))
+    except ValidationError as exc:
+        entry = None
+        problems.update({name: texts.t(key, lang) for name, key in exc.extra["errors"].items()})
+    if problems:
+        return _fields_refused(form, facts, problems)
+    business = overview.business_facts(db.session, account.business_id)
+    receipt_request = portal_payments.receipt_request(db.session, account, _receipt_ticked(), now=g.now)
+    try:
+        result = portal_payments.pay_by_bank(
+            db.session, account, amount, entry, submission=form.submission.data, now=g.now,
+            authorization=_mandate(business, lang, format_usd(amount)), receipt_request=receipt_request,
+            **_client())
+    except ValidationError as exc:
+        db.session.rollback()
+        if exc.field == "amount":
+            return _amount_refused(form, portal_payments.pay_facts(db.session, account), lang)
+        if exc.extra.get("errors"):
+            return _fields_refused(form, facts, {name: texts.t(key, lang)
+                                                 for name, key in exc.extra["errors"].items()})
+        return _refused(form, facts, texts.t(exc.extra.get("text") or "pay_error", lang))
+    except Conflict as exc:
+        db.session.rollback()
+        if exc.field == "amount":
+            return _amount_refused(form, portal_payments.pay_facts(db.session, account), lang)
+        return _refused(form, facts, texts.t("pay_error", lang), status=409, code="CONFLICT")
+    except portal_payments.BankUnavailable:
+        db.session.rollback()
+        return _refused(form, facts, texts.t("bank_unavailable", lang), status=503, code="PAYMENT_UNAVAILABLE")
     return _answer(result, form, facts, lang)
 
 

@@ -345,12 +345,14 @@ def complete(db_session, payment_id, *, now: dt.datetime, account_id=None) -> Pa
 def reconcile_stale(db_session, *, now: dt.datetime) -> int:
     """Payments a lost request left behind: `pending` over STALE_AFTER (finished from Stripe's state, or failed when
     no PaymentIntent was ever stored: nothing can have been charged), and 3-D Secure steps abandoned over
-    ABANDONED_AFTER (canceled). Each is committed on its own; Stripe being down ends the pass early. How many
+    ABANDONED_AFTER (canceled; a bank account waiting days for its microdeposit check is Stripe's to time out, its
+    webhook fails the payment). Each is committed on its own; Stripe being down ends the pass early. How many
     payments were looked at."""
     stale = db_session.scalars(select(Payment.id).where(
         Payment.payment_method.in_(METHODS),
         ((Payment.status == "pending") & (Payment.created_at < now - STALE_AFTER))
-        | ((Payment.status == "requires_action") & (Payment.created_at < now - ABANDONED_AFTER)))
+        | ((Payment.status == "requires_action") & (Payment.payment_method == "card")
+           & (Payment.created_at < now - ABANDONED_AFTER)))
         .order_by(Payment.created_at).limit(RECONCILE_BATCH)).all()
     done = 0
     for payment_id in stale:

@@ -338,6 +338,125 @@ TEXTS: dict[str, dict[str, str]] = {
         "es": "Usted pidió a {business} que deje de comunicarse con usted, así que no le enviamos nada sobre este "
               "pago a menos que lo pida aquí. Marque la casilla y le enviamos un solo recibo con el monto, la fecha y "
               "el número de recibo únicamente. El recibo se muestra en la página siguiente de todos modos."},
+    # payments: paying from a bank account (ACH)
+    "method_ach": {"en": "Bank account (ACH)", "es": "Cuenta bancaria (ACH)"},
+    "bank_not_here": {
+        "en": "Paying from a bank account (ACH) needs the live payment processor, which this test environment does "
+              "not use. Pay by card here.",
+        "es": "Pagar desde una cuenta bancaria (ACH) requiere el procesador de pagos real, que este entorno de "
+              "prueba no usa. Aquí pague con tarjeta."},
+    "bank_legend": {"en": "Bank account details", "es": "Datos de la cuenta bancaria"},
+    "bank_hint": {
+        "en": "We pass your routing and account numbers to Stripe, {business}'s payment processor, and do not keep "
+              "them: your receipt shows only the last 4 digits. A bank payment takes 3-5 business days to clear.",
+        "es": "Enviamos sus números de ruta y de cuenta a Stripe, el procesador de pagos de {business}, y no los "
+              "guardamos: su recibo muestra solo los últimos 4 dígitos. Un pago bancario tarda de 3 a 5 días "
+              "hábiles en completarse."},
+    "bank_holder_name": {"en": "Name on the account", "es": "Nombre del titular de la cuenta"},
+    "bank_routing_number": {"en": "Routing number", "es": "Número de ruta (routing)"},
+    "routing_hint": {"en": "9 digits, at the bottom left of a check.",
+                     "es": "9 dígitos, en la parte inferior izquierda de un cheque."},
+    "bank_account_number": {"en": "Account number", "es": "Número de cuenta"},
+    "account_hint": {"en": "4 to 17 digits, after the routing number on a check.",
+                     "es": "De 4 a 17 dígitos, después del número de ruta en un cheque."},
+    "bank_account_number_confirm": {"en": "Account number again", "es": "Repita el número de cuenta"},
+    "account_confirm_hint": {"en": "Type it once more so we know it is right.",
+                             "es": "Escríbalo otra vez para confirmar que es correcto."},
+    "account_type_legend": {"en": "Account type", "es": "Tipo de cuenta"},
+    "account_checking": {"en": "Checking", "es": "Cuenta de cheques"},
+    "account_savings": {"en": "Savings", "es": "Cuenta de ahorros"},
+    "mandate_legend": {"en": "Your authorization", "es": "Su autorización"},
+    "ach_mandate": {
+        "en": "I authorize {business} to debit {amount} from the bank account above one time, on {date}, through "
+              "its payment processor Stripe. This is a one-time debit: it allows no other debit. I am the account "
+              "holder or allowed to use this account. I can cancel this authorization by contacting "
+              "{business}{contact} before the debit is processed.",
+        "es": "Autorizo a {business} a debitar {amount} de la cuenta bancaria indicada arriba una sola vez, el "
+              "{date}, a través de su procesador de pagos Stripe. Es un débito único: no permite ningún otro débito. "
+              "Soy titular de la cuenta o tengo permiso para usarla. Puedo cancelar esta autorización comunicándome "
+              "con {business}{contact} antes de que se procese el débito."},
+    "mandate_amount_unknown": {"en": "the amount above", "es": "el monto indicado arriba"},
+    "err_holder_missing": {"en": "Enter the name on the bank account.",
+                           "es": "Escriba el nombre del titular de la cuenta."},
+    "err_holder_long": {"en": "Enter the name in 100 characters or fewer.",
+                        "es": "Escriba el nombre en 100 caracteres o menos."},
+    "err_routing_format": {"en": "Enter the 9-digit routing number.", "es": "Escriba el número de ruta de 9 dígitos."},
+    "err_routing_checksum": {
+        "en": "This is not a valid routing number. Check the 9 digits at the bottom left of a check.",
+        "es": "Este número de ruta no es válido. Revise los 9 dígitos en la parte inferior izquierda de un cheque."},
+    "err_routing_refused": {"en": "Stripe did not accept this routing number. Check it with your bank.",
+                            "es": "Stripe no aceptó este número de ruta. Confírmelo con su banco."},
+    "err_account_format": {"en": "Enter the account number: 4 to 17 digits.",
+                           "es": "Escriba el número de cuenta: de 4 a 17 dígitos."},
+    "err_account_mismatch": {"en": "The account numbers don't match. Type the account number again.",
+                             "es": "Los números de cuenta no coinciden. Escriba otra vez el número de cuenta."},
+    "err_account_refused": {"en": "Stripe did not accept this account number. Check it, or pay by card.",
+                            "es": "Stripe no aceptó este número de cuenta. Revíselo o pague con tarjeta."},
+    "err_account_type": {"en": "Choose checking or savings.", "es": "Elija cuenta de cheques o de ahorros."},
+    "err_authorize": {"en": "Tick the box to authorize the debit, or pay by card.",
+                      "es": "Marque la casilla para autorizar el débito, o pague con tarjeta."},
+    "err_bank_refused": {"en": "This bank account could not be used. Check the details, or pay by card.",
+                         "es": "No se pudo usar esta cuenta bancaria. Revise los datos o pague con tarjeta."},
+    "bank_unavailable": {
+        "en": "We could not reach the payment processor. Nothing was taken from your account: please try again in "
+              "a few minutes.",
+        "es": "No pudimos comunicarnos con el procesador de pagos. No se tomó nada de su cuenta: inténtelo de nuevo "
+              "en unos minutos."},
+    "bank_not_offered": {"en": "Bank payments are not available right now. Please pay by card.",
+                         "es": "Los pagos bancarios no están disponibles en este momento. Pague con tarjeta."},
+    "bank_failed": {"en": "Your payment did not go through: {reason} Nothing was taken from your bank account.",
+                    "es": "Su pago no se procesó: {reason} No se tomó nada de su cuenta bancaria."},
+    "bank_failed_hint": {"en": "Check the account details or pay by card, then try again.",
+                         "es": "Revise los datos de la cuenta o pague con tarjeta e inténtelo de nuevo."},
+    "bank_checking": {
+        "en": "We don't have the payment processor's answer yet. Please don't pay again: check your payment history "
+              "in a few minutes.",
+        "es": "Todavía no tenemos la respuesta del procesador de pagos. No vuelva a pagar: consulte su historial de "
+              "pagos en unos minutos."},
+    "reason_bank_insufficient_funds": {"en": "the account does not have enough funds.",
+                                       "es": "la cuenta no tiene fondos suficientes."},
+    "reason_bank_unusable": {"en": "this bank account could not be used.",
+                             "es": "no se pudo usar esta cuenta bancaria."},
+    "reason_bank_unavailable": {"en": "the payment processor did not answer.",
+                                "es": "el procesador de pagos no respondió."},
+    "st_requires_action_ach": {"en": "Waiting for you to verify your bank account",
+                               "es": "En espera de que verifique su cuenta bancaria"},
+    "receipt_clear_email": {"en": "We'll email you the receipt when it clears.",
+                            "es": "Le enviaremos el recibo por correo electrónico cuando se complete."},
+    "receipt_clear_sms": {"en": "We'll text you the receipt when it clears.",
+                          "es": "Le enviaremos el recibo por mensaje de texto cuando se complete."},
+    "receipt_clear_page": {"en": "Your payment history on your account page shows when it clears.",
+                           "es": "El historial de pagos en la página de su cuenta muestra cuándo se completa."},
+    "receipt_bank_return": {
+        "en": "If your bank returns the debit, nothing is paid: your balance stays as it was and your payment "
+              "history says the payment did not go through.",
+        "es": "Si su banco rechaza el débito, no se paga nada: su saldo queda igual y su historial de pagos indica "
+              "que el pago no se procesó."},
+    "verify_title": {"en": "Verify your bank account", "es": "Verifique su cuenta bancaria"},
+    "verify_lead": {
+        "en": "One more step before your bank payment starts: Stripe, {business}'s payment processor, needs to "
+              "confirm that the account is yours. Nothing is taken from your account until then.",
+        "es": "Falta un paso antes de que comience su pago bancario: Stripe, el procesador de pagos de {business}, "
+              "necesita confirmar que la cuenta es suya. No se toma nada de su cuenta hasta entonces."},
+    "verify_deposit": {"en": "Stripe is sending a $0.01 deposit to {account}. It should arrive by {date}.",
+                       "es": "Stripe está enviando un depósito de $0.01 a {account}. Debería llegar a más tardar el "
+                             "{date}."},
+    "verify_deposit_soon": {
+        "en": "Stripe is sending a $0.01 deposit to {account}. It usually arrives within 1-2 business days.",
+        "es": "Stripe está enviando un depósito de $0.01 a {account}. Suele llegar en 1 o 2 días hábiles."},
+    "verify_account_ending": {"en": "your account ending in {last4}", "es": "su cuenta terminada en {last4}"},
+    "verify_account_plain": {"en": "your bank account", "es": "su cuenta bancaria"},
+    "verify_code": {
+        "en": "On your bank statement, the deposit's description starts with a 6-character code beginning with SM. "
+              "Enter that code on Stripe's verification page, then the debit starts and takes 3-5 business days "
+              "to clear.",
+        "es": "En su estado de cuenta, la descripción del depósito empieza con un código de 6 caracteres que "
+              "comienza con SM. Escriba ese código en la página de verificación de Stripe; entonces comienza el "
+              "débito, que tarda de 3 a 5 días hábiles en completarse."},
+    "verify_button": {"en": "Verify on Stripe's page", "es": "Verificar en la página de Stripe"},
+    "verify_unavailable": {"en": "We could not load Stripe's verification page just now. Reload this page in a moment.",
+                           "es": "No pudimos cargar la página de verificación de Stripe. Vuelva a cargar esta página "
+                                 "en un momento."},
     # payments: the receipt
     "receipt_title": {"en": "Payment receipt", "es": "Recibo de pago"},
     "receipt_missing_title": {"en": "We can't find that receipt", "es": "No encontramos ese recibo"},

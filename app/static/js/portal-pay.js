@@ -1,6 +1,9 @@
 /* The portal's pay page: the card is collected by Stripe.js (a SetupIntent confirmed in the browser), the charge is
    made by our server, and a 3-D Secure step the bank asks for is handed back to Stripe.js. The card number never
-   reaches our server. Also the receipt page's print button. No inline scripts: the page opts in with data- attributes. */
+   reaches our server. Where the page offers "Bank account (ACH)", the account is checked here the way the server
+   checks it (the routing number's ABA check digit, the account number typed twice, the authorization ticked) and
+   posted with the form's one-time token, so a second click pays once; Stripe.js is not needed for it. Also the
+   receipt page's print button. No inline scripts: the page opts in with data- attributes. */
 (function () {
   "use strict";
 
@@ -27,6 +30,27 @@
     });
   }
 
+  /* The ABA check digit: the nine digits weighted 3, 7, 1, 3, 7, 1, 3, 7, 1 add up to a multiple of 10. */
+  function routingValid(digits) {
+    if (!/^[0-9]{9}$/.test(digits)) return false;
+    var weights = [3, 7, 1, 3, 7, 1, 3, 7, 1], total = 0;
+    for (var i = 0; i < 9; i++) total += parseInt(digits.charAt(i), 10) * weights[i];
+    return total % 10 === 0;
+  }
+
+  /* Digits typed with or without spaces and dashes, or null when anything else is there. */
+  function digitsOf(text) {
+    var raw = (text || "").replace(/[\s-]/g, "");
+    return /^[0-9]+$/.test(raw) ? raw : null;
+  }
+
+  /* A fresh one-time token for the next bank payment (the server accepts 16-64 URL-safe characters). */
+  function newSubmission() {
+    var bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   function initPay(form) {
     var data = form.dataset;
     var amount = form.querySelector("#amount");
@@ -42,26 +66,35 @@
     var receipt = form.querySelector("#receipt"); /* offered only under a cease: the debtor's request for a receipt */
     var maxCents = parseInt(data.maxCents, 10), minCents = parseInt(data.minCents, 10);
     var busy = false;
+    var bankSection = form.querySelector("#ach-section"); /* only where the processor debits bank accounts */
+    var cardSection = form.querySelector("#card-section");
+    var mandate = form.querySelector("#mandate-text");
+    var submission = form.querySelector("#submission");
+    var bankInputs = ["holder_name", "routing_number", "account_number", "account_number_confirm"].map(function (id) {
+      return form.querySelector("#" + id);
+    });
+    var authorize = form.querySelector("#authorize");
 
-    if (typeof window.Stripe !== "function") {
+    var stripe = null, card = null, cardComplete = false;
+    if (typeof window.Stripe === "function") {
+      stripe = window.Stripe(data.publishableKey, { locale: data.locale });
+      card = stripe.elements({ locale: data.locale }).create("card", {
+        hidePostalCode: false,
+        style: { base: { fontSize: "16px", color: "#212121", fontFamily: "Roboto, system-ui, sans-serif" },
+                 invalid: { color: "#c62828" } }
+      });
+      card.mount(cardBox);
+      labelPlainCardInputs();
+      card.on("change", function (event) {
+        if (event && typeof event.complete === "boolean") cardComplete = event.complete;
+        else cardComplete = plainInputsFilled();
+        if (event && event.error) showError(cardError, event.error.message);
+        else hideError(cardError);
+      });
+    } else if (!bankSection) {
       showError(formError, data.msgUnavailable);
       return;
     }
-    var stripe = window.Stripe(data.publishableKey, { locale: data.locale });
-    var card = stripe.elements({ locale: data.locale }).create("card", {
-      hidePostalCode: false,
-      style: { base: { fontSize: "16px", color: "#212121", fontFamily: "Roboto, system-ui, sans-serif" },
-               invalid: { color: "#c62828" } }
-    });
-    card.mount(cardBox);
-    labelPlainCardInputs();
-    var cardComplete = false;
-    card.on("change", function (event) {
-      if (event && typeof event.complete === "boolean") cardComplete = event.complete;
-      else cardComplete = plainInputsFilled();
-      if (event && event.error) showError(cardError, event.error.message);
-      else hideError(cardError);
-    });
 
     function plainInputsFilled() {
       var inputs = cardBox.querySelectorAll("input");
@@ -139,8 +172,102 @@
     function updateLabel() {
       if (busy) return;
       var cents = toCents(amount.value);
-      label.textContent = (cents !== null && cents >= minCents && cents <= maxCents)
-        ? data.labelPay.replace("{amount}", usd(cents)) : data.labelPlain;
+      var valid = cents !== null && cents >= minCents && cents <= maxCents;
+      label.textContent = valid ? data.labelPay.replace("{amount}", usd(cents)) : data.labelPlain;
+      /* The authorization names the amount that will be debited. */
+      if (mandate) {
+        mandate.textContent = mandate.dataset.template.replace("{amount}",
+                                                               valid ? usd(cents) : mandate.dataset.amountUnknown);
+      }
+    }
+
+    function method() {
+      var chosen = form.querySelector("input[name='method']:checked");
+      return chosen ? chosen.value : "card";
+    }
+
+    /* The chosen method's fields are shown; the button works for a bank account, and for a card once Stripe.js
+       is there (without it the page says the card form could not load). */
+    function syncMethod() {
+      var bank = method() === "ach";
+      if (bankSection) bankSection.hidden = !bank;
+      cardSection.hidden = bank;
+      if (!stripe && !bank) showError(formError, data.msgUnavailable);
+      else if (!stripe && formError.textContent === data.msgUnavailable) hideError(formError);
+      if (!busy) button.disabled = !bank && !stripe;
+    }
+
+    function setFieldError(input, text) {
+      var box = form.querySelector("#" + input.id.replace(/^account-type-.*/, "account_type") + "-error");
+      var hint = form.querySelector("#" + input.id + "-hint");
+      var described = hint ? [hint.id] : [];
+      if (text) {
+        showError(box, text);
+        input.setAttribute("aria-invalid", "true");
+        described.push(box.id);
+      } else {
+        hideError(box);
+        input.removeAttribute("aria-invalid");
+      }
+      if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+      else input.removeAttribute("aria-describedby");
+    }
+
+    function bankField(name) {
+      if (name === "account_type") return form.querySelector("input[name='account_type']:checked")
+        || form.querySelector("#account-type-checking");
+      return form.querySelector("#" + name);
+    }
+
+    /* The server's rules, with its wording: {field: message} for every field with a problem. */
+    function bankProblems() {
+      var problems = {};
+      var name = bankField("holder_name").value.trim().replace(/\s+/g, " ");
+      if (!name) problems.holder_name = data.msgHolderMissing;
+      else if (name.length > 100) problems.holder_name = data.msgHolderLong;
+      var routing = digitsOf(bankField("routing_number").value);
+      if (routing === null || routing.length !== 9) problems.routing_number = data.msgRoutingFormat;
+      else if (!routingValid(routing)) problems.routing_number = data.msgRoutingChecksum;
+      var account = digitsOf(bankField("account_number").value);
+      if (account === null || account.length < 4 || account.length > 17) problems.account_number = data.msgAccountFormat;
+      else if (digitsOf(bankField("account_number_confirm").value) !== account) {
+        problems.account_number_confirm = data.msgAccountMismatch;
+      }
+      if (!form.querySelector("input[name='account_type']:checked")) problems.account_type = data.msgAccountType;
+      if (!authorize.checked) problems.authorize = data.msgAuthorize;
+      return problems;
+    }
+
+    var BANK_ORDER = ["holder_name", "routing_number", "account_number", "account_number_confirm", "account_type",
+                      "authorize"];
+
+    /* Each field's message on it (and cleared where there is none); the first field with a problem gets the focus. */
+    function showBankProblems(problems, focus) {
+      var first = null;
+      BANK_ORDER.forEach(function (name) {
+        var input = bankField(name);
+        setFieldError(input, problems[name] || null);
+        if (problems[name] && !first) first = input;
+      });
+      if (focus && first) first.focus();
+      return first;
+    }
+
+    /* One field checked as the debtor leaves it, once there is something in it. */
+    function checkOnBlur(name) {
+      var input = bankField(name);
+      input.addEventListener("blur", function () {
+        if (!input.value.trim()) return;
+        setFieldError(input, bankProblems()[name] || null);
+      });
+      input.addEventListener("input", function () {
+        if (input.getAttribute("aria-invalid") === "true" && !bankProblems()[name]) setFieldError(input, null);
+      });
+    }
+
+    function clearBankNumbers() {
+      bankInputs.slice(1).forEach(function (input) { input.value = ""; });
+      authorize.checked = false;
     }
 
     function setBusy(on, text) {
@@ -150,6 +277,11 @@
       spinner.hidden = !on;
       amount.readOnly = on;
       form.querySelectorAll("[data-amount]").forEach(function (b) { b.disabled = on; });
+      form.querySelectorAll("input[name='method'], input[name='account_type']").forEach(function (r) {
+        r.disabled = on;
+      });
+      bankInputs.forEach(function (input) { if (input) input.readOnly = on; });
+      if (authorize) authorize.disabled = on;
       if (receipt) receipt.disabled = on;
       if (on) {
         label.textContent = text || data.labelWorking;
@@ -188,6 +320,53 @@
       if (options && options.clearCard) clearCard();
       showError(formError, text);
       formError.focus();
+    }
+
+    /* The server's answer to a bank payment: the receipt (or the verification step) on success; field problems on
+       their fields; anything else above the form. A payment that failed used this form's token, so the next try
+       gets a new one, with the account numbers to type again (and a new one after the token was refused for another
+       amount). */
+    function handleBank(answer) {
+      if (answer.success && answer.data.redirect) {
+        window.location = answer.data.redirect;
+        return;
+      }
+      var problem = answer.error || {};
+      setBusy(false);
+      if (problem.fields) {
+        var amountText = problem.fields.amount;
+        setAmountError(amountText || null);
+        var first = showBankProblems(problem.fields, !amountText);
+        if (amountText) amount.focus();
+        else if (!first) formError.focus();
+        return;
+      }
+      if (problem.field === "amount") { fail(problem.message, { field: "amount" }); return; }
+      if (problem.code === "PAYMENT_FAILED") {
+        submission.value = newSubmission();
+        clearBankNumbers();
+      } else if (problem.code === "CONFLICT") {
+        submission.value = newSubmission(); /* this form's token went to a payment of another amount */
+      }
+      fail(problem.message || data.msgError);
+    }
+
+    function submitBank() {
+      var amountText = amountProblem();
+      var problems = bankProblems();
+      setAmountError(amountText);
+      var first = showBankProblems(problems, !amountText);
+      if (amountText) { amount.focus(); return; }
+      if (first) return;
+      var value = amount.value.trim();
+      var fields = { amount: value, method: "ach", account_type: bankField("account_type").value, authorize: "y",
+                     submission: submission.value, receipt: receipt && receipt.checked ? "yes" : "" };
+      bankInputs.forEach(function (input) { fields[input.name] = input.value; });
+      setBusy(true);
+      post(form.action, fields).then(handleBank).catch(function () {
+        /* The answer was lost: the token stays, so sending again finds the payment instead of making another. */
+        fail(data.msgOffline);
+      });
     }
 
     /* What the server answered ({success, data} or {success: false, error}) to a charge, or to its completion
@@ -234,6 +413,8 @@
       event.preventDefault();
       if (busy) return;
       hideError(formError);
+      if (method() === "ach") { submitBank(); return; }
+      if (!stripe) { showError(formError, data.msgUnavailable); return; }
       var problem = amountProblem();
       if (problem) { fail(problem, { field: "amount" }); return; }
       setAmountError(null);
@@ -265,7 +446,18 @@
       });
     });
 
-    button.disabled = false;
+    if (bankSection) {
+      form.querySelectorAll("input[name='method']").forEach(function (radio) {
+        radio.addEventListener("change", syncMethod);
+      });
+      ["holder_name", "routing_number", "account_number", "account_number_confirm"].forEach(checkOnBlur);
+      authorize.addEventListener("change", function () {
+        if (authorize.checked) setFieldError(authorize, null);
+      });
+      syncMethod();
+    } else {
+      button.disabled = false;
+    }
     updateLabel();
   }
 
