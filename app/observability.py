@@ -62,6 +62,9 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # The twilio SDK logs every request with its headers at INFO: keep our logs to what we decide.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    # The stripe SDK logs request bodies at DEBUG, and a bank debit's body holds the account and routing numbers:
+    # never below INFO, whatever LOG_LEVEL says.
+    logging.getLogger("stripe").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def init_request_logging(app: Flask) -> None:
