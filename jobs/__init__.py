@@ -28,7 +28,8 @@ def preload() -> None:
     SDKs and services again for every job."""
     import importlib
 
-    for name in ("jobs.messages", "jobs.inbound", "jobs.webhooks", "jobs.imports", "jobs.sandbox", "app.services.channels.delivery",
+    for name in ("jobs.messages", "jobs.inbound", "jobs.webhooks", "jobs.imports", "jobs.sandbox", "jobs.payments",
+                 "app.services.channels.delivery",
                  "app.services.channels.providers.twilio", "app.services.channels.providers.sendgrid",
                  "app.services.channels.providers.smtp", "app.services.channels.providers.sandbox",
                  "app.services.accounts.import_jobs", "app.services.webhooks"):

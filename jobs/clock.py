@@ -118,9 +118,41 @@ def reconcile_stale_payments(now) -> int:
     return one_time.reconcile_stale(db.session, now=now)
 
 
-# Each scanner takes `now`; later features add theirs (deferred messages, installments, campaigns...).
+def charge_due_installments(now) -> int:
+    """Plan installments due today in the debtor's zone (or due for a retry) are claimed, and each claimed one that
+    has no job waiting gets one on the payments queue (the job finds the claim and its Payment row, so an
+    installment enqueued twice is charged once)."""
+    from flask import current_app
+
+    from app.services.payments import installments
+
+    claimed = installments.claim_due(db.session, now)
+    waiting = installments.waiting_charges(db.session, now)
+    db.session.commit()
+    jobs = current_app.extensions["jobs"]
+    return sum(jobs.enqueue_once("payments", "jobs.payments.charge_installment", str(installment_id),
+                                 key=installments.job_key(installment_id))
+               for installment_id in dict.fromkeys([*claimed, *waiting]))
+
+
+def mark_missed_installments(now) -> int:
+    """Installments unpaid after the grace period are missed; the second miss defaults the plan."""
+    from app.services.payments import installments
+
+    return installments.mark_missed(db.session, now)
+
+
+def send_installment_reminders(now) -> int:
+    """One reminder per installment, three days before it falls due (transactional, through the gate)."""
+    from app.services.payments import installments
+
+    return installments.send_reminders(db.session, now)
+
+
+# Each scanner takes `now`; later features add theirs (deferred messages, campaigns...).
 SCANNERS = [purge_expired, enqueue_due_webhooks, release_waiting_inbound, reconcile_sending, deliver_validation_notices,
-            release_due_messages, sweep_presence, send_notification_digests, reconcile_stale_payments]
+            release_due_messages, sweep_presence, send_notification_digests, reconcile_stale_payments,
+            charge_due_installments, mark_missed_installments, send_installment_reminders]
 
 
 def tick(app) -> None:

@@ -26,7 +26,7 @@ from app.services.on_commit import on_commit
 from app.services.tenancy import Principal
 
 EVENTS = ("account.created", "account.updated", "account.deleted", "payment.succeeded", "payment.failed",
-          "payment.refunded")
+          "payment.refunded", "payment_plan.defaulted")
 RETRY_WINDOW = dt.timedelta(hours=24)
 TIMEOUT_SECONDS = 10
 

@@ -211,6 +211,26 @@ def cancel_payment_intent(intent_id: str, *, config=None) -> stripe.PaymentInten
     return client(config).v1.payment_intents.cancel(intent_id)
 
 
+def create_off_session_intent(*, amount_cents: int, customer_id: str, payment_method_id: str, payment_id,
+                              installment_id, account_id, business_id, config=None) -> stripe.PaymentIntent:
+    """A plan installment's charge to the saved card, unconfirmed like create_payment_intent (the Payment row stores
+    its id before confirm_off_session charges it)."""
+    config = _config(config)
+    params = {"amount": amount_cents, "currency": "usd", "customer": customer_id,
+              "payment_method": payment_method_id, "payment_method_types": ["card"],
+              "metadata": {"payment_id": str(payment_id), "installment_id": str(installment_id),
+                           "account_id": str(account_id), "business_id": str(business_id)}}
+    return client(config).v1.payment_intents.create(params=Localstripe.intent_params(config, params))
+
+
+def confirm_off_session(intent_id: str, *, config=None) -> stripe.PaymentIntent:
+    """Charge it with the debtor away (`off_session`): a card that needs them to authenticate is declined by
+    Stripe (authentication_required) instead of waiting for them."""
+    config = _config(config)
+    params = Localstripe.confirm_params(config, {"off_session": True})
+    return client(config).v1.payment_intents.confirm(intent_id, params=params or None)
+
+
 # -- how a payment was made -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MethodDetails:
