@@ -108,6 +108,26 @@ def test_stopped_before_the_confirm_the_clock_confirms_it(monkeypatch, clock, st
     assert payments_of(account.id)[0].status == "succeeded" and balance_of(account.id) == Decimal("392.50")
 
 
+def test_the_one_time_reconcile_leaves_plan_installment_charges_to_their_own_job(monkeypatch, clock, stripe_client):
+    """A stuck charge of a plan installment is finished off-session by the installment job: the one-time reconcile
+    must not confirm it on-session (nor fail it) however long it has been pending."""
+    import uuid
+
+    business, account, _ = paying_debtor("412.50")
+    _stop_once(monkeypatch, gateway, "confirm_payment_intent")
+    with pytest.raises(Stopped):
+        _start(account, "20.00", card_payment_method(stripe_client, GOOD_CARD), clock)
+    db.session.rollback()
+    [payment] = payments_of(account.id)
+    payment.installment_id = uuid.uuid4()
+    db.session.commit()
+    clock.advance(minutes=30)
+    assert one_time.reconcile_stale(db.session, now=clock.now()) == 0
+    assert payments_of(account.id)[0].status == "pending"
+    assert stripe_client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id).status == \
+        "requires_confirmation"
+
+
 def test_stopped_before_stripe_heard_of_it_the_clock_gives_it_up(monkeypatch, clock, stripe_client):
     """No PaymentIntent id was stored: nothing can have been charged, so the payment fails and frees the amount."""
     business, account, _ = paying_debtor("412.50")

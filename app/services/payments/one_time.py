@@ -350,6 +350,7 @@ def reconcile_stale(db_session, *, now: dt.datetime) -> int:
     payments were looked at."""
     stale = db_session.scalars(select(Payment.id).where(
         Payment.payment_method.in_(METHODS),
+        Payment.installment_id.is_(None),  # a plan installment's charge is finished off-session by its own job
         ((Payment.status == "pending") & (Payment.created_at < now - STALE_AFTER))
         | ((Payment.status == "requires_action") & (Payment.payment_method == "card")
            & (Payment.created_at < now - ABANDONED_AFTER)))
