@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("portal", __name__)
 
 from app.blueprints.portal import views  # noqa: E402,F401
+from app.blueprints.portal import plans  # noqa: E402,F401

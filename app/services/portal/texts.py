@@ -606,6 +606,69 @@ TEXTS: dict[str, dict[str, str]] = {
     "done_late": {
         "en": "It arrived after the dispute deadline. {business} will review it and answer in writing.",
         "es": "Llegó después de la fecha límite para disputar. {business} la revisará y le responderá por escrito."},
+    # payment plan agreement
+    "agreement_title": {"en": "Your payment plan agreement", "es": "Su acuerdo de plan de pagos"},
+    "agreement_lead": {
+        "en": "Read the payment schedule and the agreement. To accept the plan, type your name and check the box at "
+              "the end.",
+        "es": "Lea el calendario de pagos y el acuerdo. Para aceptar el plan, escriba su nombre y marque la casilla "
+              "al final."},
+    "agreement_schedule": {"en": "Payment schedule", "es": "Calendario de pagos"},
+    "agreement_payment": {"en": "Payment", "es": "Pago"},
+    "agreement_row_down": {"en": "Down payment", "es": "Pago inicial"},
+    "agreement_row_n": {"en": "Installment {n}", "es": "Cuota {n}"},
+    "agreement_due": {"en": "Due date", "es": "Fecha de vencimiento"},
+    "agreement_amount": {"en": "Amount", "es": "Monto"},
+    "agreement_total": {"en": "Total", "es": "Total"},
+    "agreement_auto_pay": {"en": "Automatic payments", "es": "Pagos automáticos"},
+    "agreement_on": {"en": "On", "es": "Activados"},
+    "agreement_off": {"en": "Off", "es": "Desactivados"},
+    "agreement_text": {"en": "The agreement", "es": "El acuerdo"},
+    "agreement_sign": {"en": "Sign the agreement", "es": "Firmar el acuerdo"},
+    "agreement_name_label": {"en": "Type your full name", "es": "Escriba su nombre completo"},
+    "agreement_name_hint": {"en": "Your first and last name, as they appear on your account.",
+                            "es": "Su nombre y apellido, como aparecen en su cuenta."},
+    "agreement_consent": {"en": "I have read this agreement and I agree to it.",
+                          "es": "Leí este acuerdo y estoy de acuerdo."},
+    "agreement_sign_hint": {
+        "en": "Typing your name and checking the box is your electronic signature. We keep the time, your IP address "
+              "and a fingerprint (SHA-256) of the text you sign.",
+        "es": "Escribir su nombre y marcar la casilla es su firma electrónica. Guardamos la hora, su dirección IP y "
+              "una huella (SHA-256) del texto que firma."},
+    "agreement_sign_button": {"en": "Sign the agreement", "es": "Firmar el acuerdo"},
+    "err_agreement_consent": {"en": "Check the box to agree to the plan.",
+                              "es": "Marque la casilla para aceptar el plan."},
+    "err_agreement_name_missing": {"en": "Type your full name to sign.",
+                                   "es": "Escriba su nombre completo para firmar."},
+    "err_agreement_name": {"en": "Type your first and last name as they appear on your account.",
+                           "es": "Escriba su nombre y apellido como aparecen en su cuenta."},
+    "agreement_changed": {
+        "en": "The plan changed since you opened this page. Read the updated agreement below before you sign.",
+        "es": "El plan cambió desde que abrió esta página. Lea el acuerdo actualizado antes de firmar."},
+    "agreement_closed": {
+        "en": "This payment plan is no longer open, so it cannot be signed. Contact us if you have questions.",
+        "es": "Este plan de pagos ya no está abierto, así que no se puede firmar. Comuníquese con nosotros si "
+              "tiene preguntas."},
+    "agreement_signed_title": {"en": "Agreement signed", "es": "Acuerdo firmado"},
+    "agreement_signed_body": {"en": "You signed this agreement on {when} as {name}.",
+                              "es": "Usted firmó este acuerdo el {when} como {name}."},
+    "agreement_active": {"en": "Your payment plan is active.", "es": "Su plan de pagos está activo."},
+    "agreement_down_due": {
+        "en": "Your plan starts once your down payment of {amount} is received.",
+        "es": "Su plan comienza cuando recibamos su pago inicial de {amount}."},
+    "agreement_copy": {
+        "en": "We sent a copy to the email or phone number on your account. You can also download it here at any "
+              "time.",
+        "es": "Enviamos una copia al correo electrónico o al teléfono de su cuenta. También puede descargarla aquí "
+              "en cualquier momento."},
+    "agreement_copy_here": {"en": "You can download your signed copy here at any time.",
+                            "es": "Puede descargar su copia firmada aquí en cualquier momento."},
+    "agreement_download": {"en": "Download the signed agreement (PDF)",
+                           "es": "Descargar el acuerdo firmado (PDF)"},
+    "agreement_missing_title": {"en": "Payment plan not found", "es": "No encontramos el plan de pagos"},
+    "agreement_missing_body": {
+        "en": "We could not find this payment plan on your account. Go back to your account to see what is there.",
+        "es": "No encontramos este plan de pagos en su cuenta. Vuelva a su cuenta para ver lo que hay en ella."},
 }
 
 
