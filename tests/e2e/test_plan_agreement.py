@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import api_call as _api, screenshot
 from tests.e2e.test_portal import _business_setup, _daytime_place, _manager_token, _new_account
-from tests.e2e.test_portal_pay import _look, _payment_link
+from tests.e2e.test_portal_pay import _debtor_on_pay_page, _look, _payment_link
 
 
 def test_a_debtor_reads_and_signs_a_plan_agreement_on_a_phone(page, browser, live_server):
@@ -28,13 +28,7 @@ def test_a_debtor_reads_and_signs_a_plan_agreement_on_a_phone(page, browser, liv
     plan_id = created["data"]["id"]
     path, _ = _payment_link(base, token, account)
 
-    debtor = browser.new_context(viewport={"width": 375, "height": 812})
-    phone = debtor.new_page()
-    phone.goto(f"{base}{path}")
-    phone.get_by_label("Last name").fill("Pena")
-    phone.get_by_label("ZIP code").fill(place[1])
-    phone.get_by_role("button", name="Continue").click()
-    phone.wait_for_url("**/p/pay")
+    debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
 
     phone.goto(f"{base}/p/plans/{plan_id}/agreement")
     expect(phone.get_by_role("heading", name="Your payment plan agreement")).to_be_visible()

@@ -54,6 +54,18 @@ def _card(page, number: str) -> None:
     page.get_by_label("Billing ZIP code").fill("75201")
 
 
+def _debtor_on_pay_page(browser, base: str, path: str, zip_code: str):
+    """The debtor's phone (a 375 px browser context and its page) past the identity check of a payment link."""
+    debtor = browser.new_context(viewport={"width": 375, "height": 812})
+    phone = debtor.new_page()
+    phone.goto(f"{base}{path}")
+    phone.get_by_label("Last name").fill("Pena")
+    phone.get_by_label("ZIP code").fill(zip_code)
+    phone.get_by_role("button", name="Continue").click()
+    phone.wait_for_url("**/p/pay")
+    return debtor, phone
+
+
 def test_a_debtor_pays_by_card_with_and_without_3d_secure_and_sees_a_decline(page, browser, live_server):
     base = str(live_server)
     _business_setup(page, base)
@@ -63,13 +75,7 @@ def test_a_debtor_pays_by_card_with_and_without_3d_secure_and_sees_a_decline(pag
     path, source = _payment_link(base, token, account)
     print(f"payment link read from the {source}")
 
-    debtor = browser.new_context(viewport={"width": 375, "height": 812})
-    phone = debtor.new_page()
-    phone.goto(f"{base}{path}")
-    phone.get_by_label("Last name").fill("Pena")
-    phone.get_by_label("ZIP code").fill(place[1])
-    phone.get_by_role("button", name="Continue").click()
-    phone.wait_for_url("**/p/pay")
+    debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
 
     expect(phone.get_by_role("heading", name="Make a payment")).to_be_visible()
     expect(phone.locator(".pay-balance")).to_contain_text("$612.40")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import api_call as _api, check_accessibility, screenshot
 from tests.e2e.test_portal import _business_setup, _daytime_place, _manager_token, _new_account
-from tests.e2e.test_portal_pay import _card, _look, _payment_link
+from tests.e2e.test_portal_pay import _card, _debtor_on_pay_page, _look, _payment_link
 
 
 def _outbox(base: str, token: str, to: str) -> list[dict]:
@@ -33,13 +33,7 @@ def test_after_a_cease_the_debtor_asks_for_a_receipt_with_the_payment(page, brow
         "ceaseChannel": "mail"})
     assert ceased["success"], ceased
 
-    debtor = browser.new_context(viewport={"width": 375, "height": 812})
-    phone = debtor.new_page()
-    phone.goto(f"{base}{path}")
-    phone.get_by_label("Last name").fill("Pena")
-    phone.get_by_label("ZIP code").fill(place[1])
-    phone.get_by_role("button", name="Continue").click()
-    phone.wait_for_url("**/p/pay")
+    debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
 
     offer = phone.get_by_label("Email me a receipt for this payment")
     expect(offer).to_be_visible()
