@@ -159,3 +159,21 @@ def test_a_document_deleted_before_the_send_fails_the_text_and_a_reconciliation_
     assert delivery.reconcile(db.session, clock.now()) == {"found": 0, "requeued": 0, "review": 1}
     assert "no longer exists" in db.session.scalars(select(Message.review_reason)
                                                     .where(Message.id == message_id)).one()
+
+
+def test_an_email_whose_attached_document_was_deleted_fails_instead_of_sending_it(clock):
+    """The email path reads the file itself: is a document deleted (soft) before the send refused like a text's,
+    so the file never leaves and a reconciliation would hand the row to a person?"""
+    business = messaging_business()
+    document = _document(business, name="plan.pdf", data=b"%PDF-1.4 agreed plan")
+    account = db.session.get(Account, document.account_id)
+    outcome = channels.send(db.session, account=account, channel="email", body="The plan we agreed.",
+                            subject="Your plan", now=NOW, attachments=(f"document:{document.id}",))
+    db.session.commit()
+    document.deleted_at = NOW
+    db.session.commit()
+    assert delivery.deliver(db.session, outcome.message.id, NOW) == "failed"
+    row = db.session.get(Message, outcome.message.id)
+    assert row.delivery_status == "failed" and "no longer exists" in row.failed_reason
+    assert issubclass(delivery.MediaGone, delivery.providers_base.CannotReconcile)
+

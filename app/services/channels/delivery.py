@@ -297,20 +297,20 @@ def _attachments(db_session, message: Message) -> tuple:
     return tuple(files)
 
 
+class MediaGone(providers_base.PermanentError, providers_base.CannotReconcile):
+    """An attached document was deleted before the send: delivery fails the message, and reconciliation (which
+    rebuilds the envelope) hands the row to a person instead of stopping."""
+
+
 def _document_attachment(db_session, account: Account, document_id: str):
     from app.models import Document
     from app.services.storage import storage_for
 
     document = db_session.get(Document, uuid.UUID(document_id))
-    if document is None or document.account_id != account.id:
-        raise providers_base.PermanentError("the attached document no longer exists")
+    if document is None or document.account_id != account.id or document.deleted_at is not None:
+        raise MediaGone("the attached document no longer exists")
     data = storage_for(current_app).get(document.storage_path)
     return providers_base.Attachment(filename=document.filename, content_type=document.mime_type, data=data)
-
-
-class MediaGone(providers_base.PermanentError, providers_base.CannotReconcile):
-    """A text's attached document was deleted before the send: delivery fails the message, and reconciliation
-    (which rebuilds the envelope) hands the row to a person instead of stopping."""
 
 
 def _media_urls(db_session, message: Message) -> tuple[str, ...]:
