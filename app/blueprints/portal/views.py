@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from functools import wraps
 
-import stripe
 from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 
 from app.blueprints.portal import bp
@@ -708,7 +707,7 @@ def pay_setup():
         return _amount_refused(form, facts, lang, exc)
     try:
         intent = gateway.create_setup_intent(db.session, account)
-    except stripe.StripeError as exc:
+    except gateway.StripeError as exc:
         db.session.rollback()
         current_app.logger.warning("portal setup intent for account %s failed: %s", account.id, exc)
         return _refused(form, facts, texts.t("pay_offline", lang), status=503, code="PAYMENT_UNAVAILABLE")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 
-import stripe
 from flask import current_app, request
 
 from app.blueprints.api.envelope import ok
@@ -16,7 +15,7 @@ from app.blueprints.webhooks import bp
 from app.blueprints.webhooks.common import bad_request
 from app.extensions import db
 from app.services.clock import get_clock
-from app.services.payments import stripe_events
+from app.services.payments import gateway, stripe_events
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +29,8 @@ def _verified_body() -> str:
     secret = current_app.config["CONFIG_OBJECT"].STRIPE_WEBHOOK_SECRET
     try:
         payload = raw.decode("utf-8")
-        stripe.WebhookSignature.verify_header(payload, request.headers.get(SIGNATURE_HEADER), secret,
-                                              tolerance=TOLERANCE_SECONDS)
-    except (UnicodeDecodeError, stripe.SignatureVerificationError):
+        gateway.verify_webhook(payload, request.headers.get(SIGNATURE_HEADER), secret, tolerance=TOLERANCE_SECONDS)
+    except (UnicodeDecodeError, gateway.SignatureInvalid):
         log.warning("Stripe webhook refused: missing or invalid signature (from %s, %s)", request.remote_addr,
                     request.path, extra={"path": request.path})
         raise bad_request("The Stripe-Signature header is missing or invalid.") from None

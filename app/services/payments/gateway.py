@@ -43,6 +43,18 @@ def _setting(config, name: str):
     return config[name] if isinstance(config, dict) or hasattr(config, "keys") else getattr(config, name)
 
 
+StripeError = stripe.StripeError
+"""Any failure talking to Stripe (callers outside this package catch these names, never the SDK's own)."""
+RequestRefused = stripe.InvalidRequestError
+"""Stripe refused the request's parameters (`param` names the field)."""
+SignatureInvalid = stripe.SignatureVerificationError
+
+
+def verify_webhook(payload: str, signature_header: str | None, secret: str, *, tolerance: int = 300) -> None:
+    """Check a webhook body against its `Stripe-Signature` header (HMAC of "t.body"); SignatureInvalid if not."""
+    stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance=tolerance)
+
+
 def is_localstripe(config=None) -> bool:
     """The sandbox key selects localstripe (app/config.py); a real key selects Stripe."""
     return _setting(_config(config), "STRIPE_SECRET_KEY") == SANDBOX_STRIPE_SECRET_KEY

@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-import stripe
 from sqlalchemy import select
 
 from app.models import Account, Payment
@@ -210,7 +209,7 @@ def bank_verification(payment: Payment) -> BankVerification | None:
         return None
     try:
         intent = gateway.retrieve_payment_intent(payment.stripe_payment_intent_id)
-    except stripe.StripeError as exc:
+    except gateway.StripeError as exc:
         log.warning("payment %s: verification details not retrieved: %s", payment.id, type(exc).__name__)
         return BankVerification(None, None)
     action = getattr(intent, "next_action", None)
@@ -348,7 +347,7 @@ def _submission_key(submission) -> str:
     return f"portal-ach:{submission}"
 
 
-def _refused_by_stripe(exc: stripe.InvalidRequestError) -> ValidationError:
+def _refused_by_stripe(exc: gateway.RequestRefused) -> ValidationError:
     """Stripe would not make a PaymentMethod of the numbers (a routing number no bank uses, say): said on the field
     its `param` names, else for the whole form. Only the code and the parameter are logged, never Stripe's message about the numbers."""
     param = exc.param or ""
@@ -384,9 +383,9 @@ def pay_by_bank(db_session, account: Account, amount: Decimal, entry: BankAccoun
         method = gateway.create_bank_payment_method(
             holder_name=entry.holder_name, routing_number=entry.routing_number,
             account_number=entry.account_number, account_type=entry.account_type)
-    except stripe.InvalidRequestError as exc:
+    except gateway.RequestRefused as exc:
         raise _refused_by_stripe(exc) from None
-    except stripe.StripeError as exc:
+    except gateway.StripeError as exc:
         log.warning("bank account not set up: Stripe did not answer (%s)", type(exc).__name__)
         raise BankUnavailable() from None
     result = one_time.start(db_session, account, amount, method="ach", payment_method_id=method.id, now=now, ip=ip,
