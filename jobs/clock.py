@@ -118,21 +118,39 @@ def reconcile_stale_payments(now) -> int:
     return one_time.reconcile_stale(db.session, now=now)
 
 
+def resume_paused_plans(now) -> int:
+    """Plans whose hardship pause ends today in the debtor's zone are active again (before the charges below, so a
+    payment due on the resume day is taken that day)."""
+    from app.services.payments import plan_records
+
+    return plan_records.resume_due(db.session, now)
+
+
 def charge_due_installments(now) -> int:
-    """Plan installments due today in the debtor's zone (or due for a retry) are claimed, and each claimed one that
-    has no job waiting gets one on the payments queue (the job finds the claim and its Payment row, so an
-    installment enqueued twice is charged once)."""
+    """Plan installments due today in the debtor's zone (or due for a retry) are claimed, batch after batch until
+    none is left, and each claimed one that has no job waiting gets one on the payments queue (the job finds the
+    claim and its Payment row, so an installment enqueued twice is charged once)."""
     from flask import current_app
 
     from app.services.payments import installments
 
-    claimed = installments.claim_due(db.session, now)
+    jobs = current_app.extensions["jobs"]
+    enqueued = 0
+    while True:
+        claimed = installments.claim_due(db.session, now)
+        enqueued += _enqueue_charges(jobs, claimed)
+        if len(claimed) < installments.CLAIM_BATCH:
+            break
     waiting = installments.waiting_charges(db.session, now)
     db.session.commit()
-    jobs = current_app.extensions["jobs"]
-    return sum(jobs.enqueue_once("payments", "jobs.payments.charge_installment", str(installment_id),
-                                 key=installments.job_key(installment_id))
-               for installment_id in dict.fromkeys([*claimed, *waiting]))
+    return enqueued + _enqueue_charges(jobs, waiting)
+
+
+def _enqueue_charges(jobs, installment_ids) -> int:
+    from app.services.payments import installments
+
+    return jobs.enqueue_once_many("payments", "jobs.payments.charge_installment",
+                                  [((str(i),), installments.job_key(i)) for i in dict.fromkeys(installment_ids)])
 
 
 def mark_missed_installments(now) -> int:
@@ -152,7 +170,7 @@ def send_installment_reminders(now) -> int:
 # Each scanner takes `now`; later features add theirs (deferred messages, campaigns...).
 SCANNERS = [purge_expired, enqueue_due_webhooks, release_waiting_inbound, reconcile_sending, deliver_validation_notices,
             release_due_messages, sweep_presence, send_notification_digests, reconcile_stale_payments,
-            charge_due_installments, mark_missed_installments, send_installment_reminders]
+            resume_paused_plans, charge_due_installments, mark_missed_installments, send_installment_reminders]
 
 
 def tick(app) -> None:

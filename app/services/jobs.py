@@ -56,6 +56,20 @@ class Jobs:
         self.enqueue_now(queue, func, *args, **kwargs)
         return True
 
+    def enqueue_once_many(self, queue: str, func: str, calls: list[tuple[tuple, str]], ttl: int = 300) -> int:
+        """enqueue_once for many (args, key) pairs in two round trips: the markers in one pipeline, then the jobs
+        whose marker this call set, in one more. How many were enqueued."""
+        if not calls:
+            return 0
+        with self.connection.pipeline(transaction=False) as pipe:
+            for _, key in calls:
+                pipe.set(f"pending:{key}", b"1", nx=True, ex=ttl)
+            taken = pipe.execute()
+        jobs = [Queue.prepare_data(func, args=args) for (args, _), ok in zip(calls, taken) if ok]
+        if jobs:
+            self.queues[queue].enqueue_many(jobs)
+        return len(jobs)
+
     def release(self, key: str) -> None:
         self.connection.delete(f"pending:{key}")
 

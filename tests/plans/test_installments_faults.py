@@ -81,16 +81,17 @@ def test_a_clock_run_twice_and_a_job_run_twice_charge_once(app, clock, stripe_cl
 
 @pytest.mark.parametrize("where", ["claiming", "enqueueing"])
 def test_a_clock_stopped_mid_run_then_restarted_charges_each_once(app, clock, stripe_client, monkeypatch, where):
-    """Stopped after claiming the first installments (before claiming the rest, or before enqueueing their jobs):
-    the next pass charges every due installment, each exactly once."""
+    """Stopped after claiming the first batch of installments (before claiming the next batch, or before enqueueing
+    the first batch's jobs): the next pass charges every due installment, each exactly once."""
     business, account, _ = weekly_plan(stripe_client, count=1, total="100.00")
     accounts = [account] + [weekly_plan(stripe_client, count=1, total="100.00", business=business)[1]
                             for _ in range(3)]
     clock.set(local_midnight(DUE))
+    monkeypatch.setattr(installments, "CLAIM_BATCH", 2)
     if where == "claiming":
-        restore = _stop_on(monkeypatch, installments, "local_today", 3)
+        restore = _stop_on(monkeypatch, installments, "claim_due", 2)
     else:
-        restore = _stop_on(monkeypatch, jobs_service.Jobs, "enqueue_once", 2)
+        restore = _stop_on(monkeypatch, jobs_service.Jobs, "enqueue_once_many", 1)
     with pytest.raises(Stopped):
         clock_jobs.charge_due_installments(clock.now())
     db.session.rollback()

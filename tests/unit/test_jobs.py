@@ -35,6 +35,19 @@ def test_rolled_back_job_is_never_enqueued(app):
     assert RESULTS == []
 
 
+def test_enqueue_once_many_skips_keys_with_a_job_waiting_and_runs_the_rest(app):
+    RESULTS.clear()
+    jobs = app.extensions["jobs"]
+    assert jobs.enqueue_once("default", record, "a", key="once-a") is True
+    enqueued = jobs.enqueue_once_many("default", "tests.unit.test_jobs.record",
+                                      [(("a",), "once-a"), (("b",), "once-b"), (("c",), "once-c"), (("b",), "once-b")])
+    assert enqueued == 2  # "a" already waits; the second "b" finds the marker its first set
+    assert jobs.queues["default"].count == 3
+    assert jobs.enqueue_once_many("default", "tests.unit.test_jobs.record", []) == 0
+    assert jobs.work_burst() is True
+    assert sorted(RESULTS) == ["a", "b", "c"]
+
+
 def test_clock_tick_purges_expired_idempotency_keys(app, clock):
     import datetime as dt
 

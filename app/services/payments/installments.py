@@ -50,6 +50,8 @@ STUCK_AFTER = dt.timedelta(minutes=5)
 AHEAD = dt.timedelta(hours=14)
 """No zone is further ahead of UTC: no installment is due anywhere before (now + AHEAD)'s date."""
 BATCH = 200
+CLAIM_BATCH = 1000
+"""Installments claimed per statement: one UPDATE and one commit for each batch."""
 NOT_ATTEMPTED = frozenset({"not_started", "processor_unavailable"})
 """Failure codes of payments that never reached the card (one_time.reconcile_stale, _charge_intent below)."""
 OPEN = ("scheduled", "processing", "failed")
@@ -92,12 +94,16 @@ TEXTS = {
 def local_today(account: Account, now: dt.datetime) -> dt.date:
     """Today for the debtor: in the account's zone, or (zone unknown) the earliest date among the zones their
     address and phones allow (every US zone when nothing is known), so nothing falls due early anywhere."""
-    if is_valid_zone(account.timezone):
-        zones = (account.timezone,)
+    return _local_today(account.timezone, account.state, account.zip, account.phone, account.phone_secondary, now)
+
+
+def _local_today(zone, state, zip_code, phone, phone_secondary, now: dt.datetime) -> dt.date:
+    if is_valid_zone(zone):
+        zones = (zone,)
     else:
-        zones = candidate_zones(state=account.state, zip_code=account.zip, phones=[
-            p for p in (account.phone, account.phone_secondary) if p]).effective_zones()
-    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones)
+        zones = candidate_zones(state=state, zip_code=zip_code,
+                                phones=[p for p in (phone, phone_secondary) if p]).effective_zones()
+    return min(now.astimezone(ZoneInfo(name)).date() for name in zones)
 
 
 def _horizon(now: dt.datetime) -> dt.date:
@@ -105,12 +111,17 @@ def _horizon(now: dt.datetime) -> dt.date:
 
 
 # -- due charges: claim, then one job each ---------------------------------------------------------------------------
-def claim_due(db_session, now: dt.datetime, *, limit: int = BATCH) -> list[uuid.UUID]:
+def claim_due(db_session, now: dt.datetime, *, limit: int | None = None) -> list[uuid.UUID]:
     """Installments of active auto-pay plans due today in the debtor's zone (or whose retry time has come), moved
-    scheduled/failed -> processing one by one with a conditional UPDATE and committed: the ids this pass claimed."""
+    scheduled/failed -> processing by one conditional UPDATE and committed: the ids this pass claimed. The UPDATE
+    repeats the conditions, so an installment another pass claimed (or a payment settled) in between is not taken."""
     retry_ready = or_(PaymentInstallment.next_retry_at.is_(None), PaymentInstallment.next_retry_at <= now)
+    claimable = or_(and_(PaymentInstallment.status == "scheduled", retry_ready),
+                    and_(PaymentInstallment.status == "failed", PaymentInstallment.next_retry_at.is_not(None),
+                         PaymentInstallment.next_retry_at <= now))
     rows = db_session.execute(
-        select(PaymentInstallment.id, PaymentInstallment.status, PaymentInstallment.due_date, Account)
+        select(PaymentInstallment.id, PaymentInstallment.status, PaymentInstallment.due_date, Account.timezone,
+               Account.state, Account.zip, Account.phone, Account.phone_secondary)
         .join(PaymentPlan, PaymentPlan.id == PaymentInstallment.payment_plan_id)
         .join(Account, Account.id == PaymentPlan.account_id)
         .where(PaymentPlan.status == "active", PaymentPlan.auto_pay_enabled.is_(True),
@@ -119,19 +130,18 @@ def claim_due(db_session, now: dt.datetime, *, limit: int = BATCH) -> list[uuid.
                         retry_ready),
                    and_(PaymentInstallment.status == "failed", PaymentInstallment.next_retry_at.is_not(None),
                         PaymentInstallment.next_retry_at <= now)))
-        .order_by(PaymentInstallment.due_date, PaymentInstallment.number).limit(limit)).all()
-    claimed = []
-    for installment_id, status, due, account in rows:
-        if status == "scheduled" and due > local_today(account, now):
-            continue
-        taken = db_session.execute(
-            update(PaymentInstallment).where(PaymentInstallment.id == installment_id,
-                                             PaymentInstallment.status == status, retry_ready)
-            .values(status="processing", payment_id=None, last_attempt_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+        .order_by(PaymentInstallment.due_date, PaymentInstallment.number).limit(limit or CLAIM_BATCH)).all()
+    ready = [row.id for row in rows
+             if row.status != "scheduled" or row.due_date <= _local_today(row.timezone, row.state, row.zip,
+                                                                           row.phone, row.phone_secondary, now)]
+    if not ready:
         db_session.commit()
-        if taken:
-            claimed.append(installment_id)
+        return []
+    claimed = list(db_session.scalars(
+        update(PaymentInstallment).where(PaymentInstallment.id.in_(ready), claimable)
+        .values(status="processing", payment_id=None, last_attempt_at=now, updated_at=now)
+        .returning(PaymentInstallment.id).execution_options(synchronize_session=False)))
+    db_session.commit()
     return claimed
 
 
