@@ -474,11 +474,12 @@ def _dispute_audit(row: dict) -> dict:
 
 def delete_account(db_session, principal: Principal, account: Account, now: dt.datetime, *, ip=None,
                    user_agent=None) -> None:
-    """Soft delete; refused while a pending or active plan exists (PRD 7.3)."""
+    """Soft delete; refused while an open plan (pending, active or paused) exists (PRD 7.3: a paused plan is still
+    the debtor's agreement)."""
     if principal.role not in ("business_admin", "manager"):
         raise Forbidden("Your role may not delete accounts.")
     live_plan = db_session.scalar(select(func.count()).select_from(PaymentPlan).where(
-        PaymentPlan.account_id == account.id, PaymentPlan.status.in_(("pending", "active"))))
+        PaymentPlan.account_id == account.id, PaymentPlan.status.in_(("pending", "active", "paused"))))
     if live_plan:
         raise DomainError("Cannot delete an account with an active payment plan.", code="ACTIVE_PLAN")
     account.deleted_at = now

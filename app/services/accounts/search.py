@@ -118,7 +118,9 @@ def build(principal: Principal, query: AccountQuery):
     if query.assigned_agent_id is not None:
         stmt = stmt.where(Account.assigned_agent_id == query.assigned_agent_id)
     if query.has_active_plan is not None:
-        plan = exists().where(PaymentPlan.account_id == Account.id, PaymentPlan.status.in_(("pending", "active")))
+        # An open plan: a paused one (a hardship pause) still holds the account.
+        plan = exists().where(PaymentPlan.account_id == Account.id,
+                              PaymentPlan.status.in_(("pending", "active", "paused")))
         stmt = stmt.where(plan if query.has_active_plan else ~plan)
     if query.opted_out is not None:
         opted = or_(Account.do_not_contact, Account.do_not_sms, Account.do_not_email,

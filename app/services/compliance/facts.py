@@ -22,6 +22,7 @@ PURPOSES = (
     "collection", "validation_notice", "verification", "optout_confirm", "optin_confirm", "help_reply",
     "cease_terminate", "cease_remedy_may", "cease_remedy_intends", "receipt", "marketing",
     "privacy_response", "attorney_comm", "dispute_ack", "original_creditor_info", "payment_link", "portal_link",
+    "plan_agreement",
 )
 CEASE_PURPOSES = frozenset({"cease_terminate", "cease_remedy_may", "cease_remedy_intends"})
 SYSTEM_REPLY_PURPOSES = frozenset({"optout_confirm", "optin_confirm", "help_reply"})
