@@ -31,9 +31,10 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest -n auto -q -p no:cacheprovider tests --ignore=tests/e2e
 
-## Browser tests in Debian's Chromium (/usr/bin/chromium).
+## Browser tests in Debian's Chromium (/usr/bin/chromium): two workers, each with its own server and database
+## (most of a browser test is waiting on the page, so two share even a 2-core machine well).
 e2e: install-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider tests/e2e
 
 bench: install-dev
 	$(BIN)/python -m bench
