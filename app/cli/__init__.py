@@ -1,8 +1,9 @@
-"""flask commands: users, seed, jobs, audit, compliance."""
+"""flask commands: users, seed, jobs, audit, compliance, ai."""
 from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.cli.ai import ai_cli
     from app.cli.audit import audit_cli
     from app.cli.compliance import compliance_cli
     from app.cli.jobs import jobs_cli
@@ -14,3 +15,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(compliance_cli)
+    app.cli.add_command(ai_cli)
