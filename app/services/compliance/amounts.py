@@ -57,7 +57,7 @@ LABEL_WORDS = {
                "|pagado|abono|recibimos|recibido|acredito|a la deuda",
     "balance": "charge-off|charge off|chargeoff|charged-off|charged off|original balance|current balance|remaining"
                " balance|balance|balances|amount due|total due|amount owed|you owe|owed|owe|owes|owing|outstanding"
-               "|remaining|left to pay|debt|saldo|debe|adeuda|adeudado|deuda|monto adeudado|pendiente|restante",
+               "|remaining|left to pay|debt|saldo|debe|debia|adeuda|adeudado|deuda|monto adeudado|pendiente|restante",
     "fee": "fee|fees|charge|charges|charged|surcharge|surcharges|cargo|cargos|comision|comisiones|recargo|recargos"
            "|tarifa|tarifas",
     "interest": "interest|interes|intereses",
