@@ -10,6 +10,7 @@ import pyotp
 from app.extensions import db
 from app.models import AccountImport, DebtorKey, UserToken, WebhookDelivery, WebhookEndpoint
 from app.models import ComplianceDecision, DebtDispute, PlatformSetting, PortalLink, UnmatchedInbound, UsageCounter
+from app.models import PaymentPlanChangeRequest
 from app.models import (Account, AccountNote, ApiKey, AuditLog, Business, Campaign, ConsentEvent, Conversation,
                         DoNotContact, Document, IdempotencyKey, Message, Notification, OptOutEvent, Payment,
                         PaymentInstallment, PaymentPlan, SandboxMessage, SavedFilter, Template, User, UserSession,
@@ -98,6 +99,9 @@ def gen_business_rows(business: Business) -> dict[type, object]:
         PaymentInstallment: PaymentInstallment(business_id=b, payment_plan_id=plan.id, number=1,
                                                amount=Decimal("100.00"), due_date=dt.date(2027, 1, 1),
                                                status="scheduled"),
+        PaymentPlanChangeRequest: PaymentPlanChangeRequest(business_id=b, plan_id=plan.id, account_id=account.id,
+                                                           kind="date_change", requested_date=dt.date(2027, 1, 5),
+                                                           reason=f"reason {_tag()}", status="pending"),
         Campaign: Campaign(business_id=b, name=f"camp {_tag()}", channel="sms", message_template="Hi",
                            schedule_type="immediate"),
         ConsentEvent: ConsentEvent(business_id=b, account_id=account.id, channel="sms", address=account.phone,

@@ -4,7 +4,7 @@ from app.models.business import Business
 from app.models.user import ApiKey, User, UserSession
 from app.models.account import Account, AccountNote, Document, SavedFilter
 from app.models.conversation import Conversation, Message, UnmatchedInbound
-from app.models.payment import Payment, PaymentInstallment, PaymentPlan
+from app.models.payment import Payment, PaymentInstallment, PaymentPlan, PaymentPlanChangeRequest
 from app.models.campaign import Campaign
 from app.models.template import Template
 from app.models.audit import AuditLog
@@ -20,7 +20,8 @@ from app.models.usage import UsageCounter
 
 __all__ = [
     "Base", "Business", "User", "UserSession", "ApiKey", "Account", "AccountNote", "Document", "SavedFilter",
-    "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "Campaign", "Template",
+    "Conversation", "Message", "Payment", "PaymentPlan", "PaymentInstallment", "PaymentPlanChangeRequest", "Campaign",
+    "Template",
     "AuditLog", "ConsentEvent", "OptOutEvent", "DoNotContact", "WebhookEvent", "IdempotencyKey",
     "Notification", "SandboxMessage", "UserToken", "DebtorKey", "AccountImport", "WebhookEndpoint", "WebhookDelivery",
     "ComplianceDecision", "DebtDispute", "PlatformSetting", "UnmatchedInbound", "PortalLink", "UsageCounter",

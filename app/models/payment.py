@@ -17,6 +17,8 @@ PAYMENT_STATUSES = ("pending", "requires_action", "processing", "succeeded", "fa
 PLAN_STATUSES = ("pending", "active", "paused", "completed", "defaulted", "canceled")
 FREQUENCIES = ("weekly", "biweekly", "monthly")
 INSTALLMENT_STATUSES = ("scheduled", "processing", "paid", "failed", "skipped", "canceled")
+CHANGE_KINDS = ("date_change", "amount_change", "hardship_pause")
+CHANGE_STATUSES = ("pending", "approved", "declined", "withdrawn")
 
 
 class Payment(UUIDPk, BusinessOwned, Timestamps, Base):
@@ -119,6 +121,8 @@ class PaymentPlan(UUIDPk, BusinessOwned, Timestamps, Base):
     # monthly dates keep their day however often the plan is moved.
     schedule_anchor: Mapped[dt.date | None]
     schedule_anchor_number: Mapped[int] = mapped_column(default=0)
+    # A hardship pause's end: the clock resumes the plan on this day (the debtor's). Cleared by any status change.
+    paused_until: Mapped[dt.date | None]
 
     account = relationship("Account")
     installments = relationship("PaymentInstallment", back_populates="plan",
@@ -148,3 +152,34 @@ class PaymentInstallment(UUIDPk, BusinessOwned, Timestamps, Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
 
     plan = relationship("PaymentPlan", back_populates="installments")
+
+
+class PaymentPlanChangeRequest(UUIDPk, BusinessOwned, Timestamps, Base):
+    """A debtor's request to change their plan (PRD 4.4.4 FR-PAY-030): a new payment day, a new installment amount
+    (or count), or a hardship pause; approved (applied as a new schedule version) or declined by staff."""
+
+    __tablename__ = "payment_plan_change_requests"
+    __table_args__ = (
+        # One pending request per plan: a second one while the first waits is refused.
+        Index("ix_payment_plan_change_requests_one_pending_per_plan", "plan_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        # A business's pending requests, oldest first.
+        Index("ix_payment_plan_change_requests_business_id_status", "business_id", "status", "created_at"),
+    )
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_plans.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    requested_date: Mapped[dt.date | None]  # date_change: the new next payment date
+    requested_amount: Mapped[Decimal | None] = mapped_column(Money)  # amount_change: at most this each period
+    requested_count: Mapped[int | None]  # amount_change: or this many installments in all
+    pause_periods: Mapped[int | None]  # hardship_pause: payments skipped
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    plan_version: Mapped[int | None]  # the plan's version the approval produced
+    resumes_on: Mapped[dt.date | None]  # hardship_pause approved: when the plan resumes
+
+    plan = relationship("PaymentPlan")

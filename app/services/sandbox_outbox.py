@@ -83,4 +83,4 @@ def announce(db_session, row: SandboxMessage) -> None:
 def serialize(row: SandboxMessage) -> dict:
     return {"id": str(row.id), "channel": row.channel, "from": row.from_address, "to": row.to_address,
             "subject": row.subject, "body": row.body, "status": row.status, "externalId": row.external_id,
-            "createdAt": row.created_at}
+            "attachments": (row.meta or {}).get("attachments") or [], "createdAt": row.created_at}

@@ -70,7 +70,7 @@ def test_only_an_active_plan_pauses_and_only_a_paused_one_resumes(client, busine
     assert response.get_json()["error"]["message"] == "Only an active plan can be paused; this one is pending."
     response = _patch(client, headers, plan_id, status="active")
     assert response.status_code == 409
-    response = _patch(client, headers, plan_id, status="canceled")
+    response = _patch(client, headers, plan_id, status="finished")
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "status"
     assert plan_of(plan_id).status == "pending"
 

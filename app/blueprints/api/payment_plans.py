@@ -1,9 +1,11 @@
 """PRD 7.5 payment plans: POST /api/v1/payment-plans (set one up), GET /api/v1/payment-plans?accountId= (an
 account's plans), GET /api/v1/payment-plans/<id> (with its schedule, payments and earlier schedules) and PATCH
-/api/v1/payment-plans/<id> (pause, resume, reschedule).
+/api/v1/payment-plans/<id> (pause, resume, reschedule, adjust the amount, extend, cancel), and a debtor's change
+requests: GET /api/v1/payment-plans/<id>/change-requests, POST .../change-requests/<rid>/approve and .../decline.
 
 Business admins and managers set up any plan; agents within the business's plan policy (a plan outside it is a 400
-naming the field); changes are for business admins and managers (plan_records says why)."""
+naming the field); changes and decisions on requests are for business admins and managers (plan_records says
+why)."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -22,7 +24,7 @@ from app.models.payment import FREQUENCIES, PLAN_STATUSES
 from app.services.accounts import fields, records
 from app.services.clock import get_clock
 from app.services.errors import ValidationError
-from app.services.payments import plan_records
+from app.services.payments import plan_changes, plan_records
 from app.services.payments.plan_records import NewPlan, PlanChange
 
 READERS = ("business_admin", "manager", "agent", "debtor")
@@ -125,21 +127,67 @@ def get_payment_plan(plan_id):
 def _change(body: dict) -> PlanChange:
     status = body.get("status")
     if status is not None and not isinstance(status, str):
-        raise ValidationError("status must be paused or active.", field="status")
+        raise ValidationError("status must be paused, active or canceled.", field="status")
     return PlanChange(status=status.strip().lower() if status else None,
                       start=fields.date(body.get("startDate"), "startDate"),
                       next_payment_date=fields.date(body.get("nextPaymentDate"), "nextPaymentDate"),
-                      count=_count(body, required=False))
+                      count=_count(body, required=False),
+                      installment_amount=fields.money(body.get("installmentAmount"), "installmentAmount"),
+                      reason=optional_str(body, "reason", max_length=plan_records.MAX_REASON))
 
 
 @bp.patch("/payment-plans/<plan_id>")
 @api_auth(*READERS)
 def update_payment_plan(plan_id):
-    """Pause or resume (status), reschedule the unpaid part (nextPaymentDate, startDate, numberOfInstallments)."""
+    """Pause or resume (status), reschedule the unpaid part (nextPaymentDate, startDate, numberOfInstallments, or
+    installmentAmount with the count following), or cancel (status canceled with a reason)."""
     plan = plan_records.change(db.session, g.principal, plan_id, _change(json_body()), now=get_clock().now(),
                                ip=request.remote_addr, user_agent=request.user_agent.string)
     db.session.commit()
     return ok(plan_records.plan_json(plan, payments=plan_records.plan_payments(db.session, plan), versions=True))
+
+
+# -- a debtor's change requests ----------------------------------------------------------------------------------
+def change_request_json(change) -> dict:
+    return {"id": str(change.id), "planId": str(change.plan_id), "accountId": str(change.account_id),
+            "kind": change.kind, "requestedDate": change.requested_date,
+            "requestedAmount": change.requested_amount, "requestedCount": change.requested_count,
+            "pausePeriods": change.pause_periods, "reason": change.reason, "status": change.status,
+            "decidedById": str(change.decided_by_id) if change.decided_by_id else None,
+            "decidedAt": change.decided_at, "decisionReason": change.decision_reason,
+            "planVersion": change.plan_version, "resumesOn": change.resumes_on,
+            "createdAt": change.created_at, "updatedAt": change.updated_at}
+
+
+@bp.get("/payment-plans/<plan_id>/change-requests")
+@api_auth(*READERS, action="accounts.view")
+def list_change_requests(plan_id):
+    """The plan's change requests, newest first."""
+    plan = plan_records.get_plan(db.session, g.principal, plan_id)
+    return ok([change_request_json(c) for c in plan_changes.for_plan(db.session, plan)])
+
+
+@bp.post("/payment-plans/<plan_id>/change-requests/<request_id>/approve")
+@api_auth(*READERS)
+def approve_change_request(plan_id, request_id):
+    """Apply the request (a new schedule version) and tell the debtor."""
+    change = plan_changes.approve(db.session, g.principal, plan_id, request_id, now=get_clock().now(),
+                                  ip=request.remote_addr, user_agent=request.user_agent.string)
+    db.session.commit()
+    plan = plan_records.get_plan(db.session, g.principal, plan_id)
+    return ok({**change_request_json(change), "plan": plan_records.plan_json(plan, versions=True)})
+
+
+@bp.post("/payment-plans/<plan_id>/change-requests/<request_id>/decline")
+@api_auth(*READERS)
+def decline_change_request(plan_id, request_id):
+    """Refuse the request with the reason the debtor is told."""
+    body = json_body()
+    change = plan_changes.decline(db.session, g.principal, plan_id, request_id,
+                                  optional_str(body, "reason", max_length=plan_changes.MAX_REASON),
+                                  now=get_clock().now(), ip=request.remote_addr, user_agent=request.user_agent.string)
+    db.session.commit()
+    return ok(change_request_json(change))
 
 
 # -- OpenAPI -----------------------------------------------------------------------------------------------------
@@ -159,7 +207,9 @@ PLAN_SCHEMA = {"type": "object", "properties": {
     "totalAmount": _MONEY, "downPayment": _MONEY,
     "installmentAmount": {**_MONEY, "description": "Each installment; the last absorbs the rounding"},
     "numberOfInstallments": {"type": "integer"}, "frequency": {"enum": list(FREQUENCIES)}, "startDate": _DATE,
-    "nextPaymentDate": _DATE, "status": {"enum": list(PLAN_STATUSES)}, "autoPayEnabled": {"type": "boolean"},
+    "nextPaymentDate": _DATE, "status": {"enum": list(PLAN_STATUSES)},
+    "pausedUntil": {**_DATE, "description": "A hardship pause: the day the plan resumes by itself"},
+    "autoPayEnabled": {"type": "boolean"},
     "stripePaymentMethodId": {"type": ["string", "null"]}, "paymentsMade": {"type": "integer"},
     "amountPaid": _MONEY, "amountRemaining": _MONEY, "missedCount": {"type": "integer"},
     "agreementSigned": {"type": "boolean"}, "notes": {"type": ["string", "null"], "description": "Staff only"},
@@ -205,19 +255,67 @@ document("/payment-plans", "get", "List one account's payment plans", tags=["pay
 document("/payment-plans/{id}", "get", "One payment plan with its schedule, payments and earlier schedules",
          tags=["payment plans"], parameters=[_PATH_ID],
          responses={"200": {"description": "The plan", **_RESPONSE}, "404": {"description": "NOT_FOUND"}})
-document("/payment-plans/{id}", "patch", "Pause, resume or reschedule a plan (business admins and managers)",
-         tags=["payment plans"], parameters=[_PATH_ID],
+document("/payment-plans/{id}", "patch", "Pause, resume, reschedule, adjust, extend or cancel a plan (business admins "
+         "and managers)", tags=["payment plans"], parameters=[_PATH_ID],
          request_body={"type": "object", "properties": {
-             "status": {"enum": ["paused", "active"], "description": "paused (an active plan), active (resume)"},
+             "status": {"enum": ["paused", "active", "canceled"],
+                        "description": "paused (an active plan), active (resume), canceled (with reason: what is "
+                                       "not charged yet is canceled and the debtor told why)"},
+             "reason": {"type": "string", "maxLength": plan_records.MAX_REASON,
+                        "description": "Required with status canceled"},
+             "installmentAmount": {**_MONEY, "description": "At most this per installment: the count of the unpaid "
+                                                            "part follows (the fewest that fit, split evenly)"},
              "nextPaymentDate": {**_DATE, "description": "The first unpaid payment falls due on it, the rest one "
                                                          "period apart"},
              "startDate": {**_DATE, "description": "Only before anything is paid: the plan starts again on it"},
              "numberOfInstallments": {"type": "integer", "minimum": 1, "description": "The plan's installments in "
-                                                                                     "all, paid ones included"}}},
+                                                                                     "all, paid ones included (more "
+                                                                                     "extends the plan)"}}},
          responses={"200": {"description": "The plan after the change; a reschedule keeps paid installments and "
-                                           "the replaced schedule in previousSchedules", **_RESPONSE},
+                                           "the replaced schedule in previousSchedules. No late fees are ever "
+                                           "added, so there are none to waive", **_RESPONSE},
                     "400": {"description": "VALIDATION_ERROR with field"},
                     "403": {"description": "FORBIDDEN: agents and debtors"},
                     "404": {"description": "NOT_FOUND"},
                     "409": {"description": "CONFLICT: the plan is completed, defaulted or canceled, or the status "
                                            "change does not apply (only an active plan pauses)"}})
+
+_CHANGE_REQUEST = {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "planId": {"type": "string", "format": "uuid"},
+    "accountId": {"type": "string", "format": "uuid"},
+    "kind": {"enum": ["date_change", "amount_change", "hardship_pause"]},
+    "requestedDate": {**_DATE, "description": "date_change: the new next payment date"},
+    "requestedAmount": {**_MONEY, "description": "amount_change: at most this per installment"},
+    "requestedCount": {"type": ["integer", "null"], "description": "amount_change: or this many installments in all"},
+    "pausePeriods": {"type": ["integer", "null"], "description": "hardship_pause: payments skipped (1 to 3)"},
+    "reason": {"type": "string", "description": "The debtor's reason"},
+    "status": {"enum": ["pending", "approved", "declined", "withdrawn"]},
+    "decidedById": {"type": ["string", "null"]}, "decidedAt": {"type": ["string", "null"], "format": "date-time"},
+    "decisionReason": {"type": ["string", "null"], "description": "Why it was declined"},
+    "planVersion": {"type": ["integer", "null"], "description": "The plan version the approval produced"},
+    "resumesOn": {**_DATE, "description": "hardship_pause approved: the day the plan resumes by itself"}}}
+_REQUEST_ID = {"name": "rid", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+document("/payment-plans/{id}/change-requests", "get", "A plan's change requests from the debtor, newest first",
+         tags=["payment plans"], parameters=[_PATH_ID],
+         responses={"200": {"description": "The requests", "content": {"application/json": {
+             "schema": {"type": "array", "items": _CHANGE_REQUEST}}}}, "404": {"description": "NOT_FOUND"}})
+document("/payment-plans/{id}/change-requests/{rid}/approve", "post",
+         "Approve a change request: the plan gets a new schedule version (business admins and managers)",
+         tags=["payment plans"], parameters=[_PATH_ID, _REQUEST_ID],
+         responses={"200": {"description": "The request, approved, with the plan after the change", "content": {
+             "application/json": {"schema": {**_CHANGE_REQUEST, "properties": {
+                 **_CHANGE_REQUEST["properties"], "plan": PLAN_SCHEMA}}}}},
+             "400": {"description": "VALIDATION_ERROR: the request can no longer be applied as asked"},
+             "403": {"description": "FORBIDDEN: agents and debtors"}, "404": {"description": "NOT_FOUND"},
+             "409": {"description": "CONFLICT: already decided, or the plan is closed"}})
+document("/payment-plans/{id}/change-requests/{rid}/decline", "post",
+         "Decline a change request with the reason the debtor is told (business admins and managers)",
+         tags=["payment plans"], parameters=[_PATH_ID, _REQUEST_ID],
+         request_body={"type": "object", "required": ["reason"], "properties": {
+             "reason": {"type": "string", "maxLength": plan_changes.MAX_REASON}}},
+         responses={"200": {"description": "The request, declined", "content": {"application/json": {
+             "schema": _CHANGE_REQUEST}}},
+             "400": {"description": "VALIDATION_ERROR: reason missing"},
+             "403": {"description": "FORBIDDEN: agents and debtors"}, "404": {"description": "NOT_FOUND"},
+             "409": {"description": "CONFLICT: already decided"}})

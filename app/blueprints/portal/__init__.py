@@ -5,3 +5,4 @@ bp = Blueprint("portal", __name__)
 
 from app.blueprints.portal import views  # noqa: E402,F401
 from app.blueprints.portal import plans  # noqa: E402,F401
+from app.blueprints.portal import plan_changes  # noqa: E402,F401

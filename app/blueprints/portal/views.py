@@ -354,7 +354,14 @@ def _account_page(form: DisputeForm, *, status: int = 200, dispute_done: dict | 
     account = g.portal.account
     return _portal_page("portal/account.html", status=status, ov=overview.account_overview(db.session, account, g.now),
                         form=form, history=portal_payments.history(db.session, account), dispute_done=dispute_done,
-                        files_again=files_again, dispute_accept=records.DISPUTE_FILE_ACCEPT)
+                        files_again=files_again, dispute_accept=records.DISPUTE_FILE_ACCEPT,
+                        plan_url=_plan_link(account), plan_open=_open_plan_of(account))
+
+
+def _open_plan_of(account: Account):
+    from app.services.payments import plan_records
+
+    return plan_records.open_plan(db.session, account.id)
 
 
 def _dispute_form() -> DisputeForm:
@@ -486,6 +493,9 @@ def _pay_methods() -> tuple[str, ...]:
 def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 200, pay_error: str | None = None):
     account = g.portal.account
     lang = _language(account)
+    installment = g.get("pay_installment")
+    if installment is not None:
+        form.amount.data = str(installment.amount)
     amount_text = form.amount.data if form.amount.data is not None else str(facts.available)
     try:
         amount = portal_payments.parse_amount(amount_text, facts.available)
@@ -494,7 +504,7 @@ def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 2
         amount = None
         label = texts.t("pay_button_plain", lang)
     config = current_app.config["CONFIG_OBJECT"]
-    methods = _pay_methods()
+    methods = ("card",) if installment is not None else _pay_methods()
     # The bank numbers are never put back into the page, and the authorization is asked for again after an error.
     for name in ("routing_number", "account_number", "account_number_confirm"):
         getattr(form, name).data = None
@@ -507,8 +517,44 @@ def _pay_page(form: PayForm, facts: portal_payments.PayFacts, *, status: int = 2
                         mandate_template=_mandate(business, lang, "{amount}"),
                         stripe_js_url=gateway.js_url(config), publishable_key=gateway.publishable_key(config),
                         max_cents=to_cents(facts.available), amount_value=amount_text, button_label=label,
-                        pay_error=pay_error, receipt_offer=portal_payments.receipt_offer(db.session, account),
-                        receipt_ticked=_receipt_ticked())
+                        pay_error=pay_error, receipt_offer=None if installment is not None else
+                        portal_payments.receipt_offer(db.session, account), receipt_ticked=_receipt_ticked(),
+                        installment=installment, plan_offered=installment is None and facts.payable
+                        and _plan_link(account), plan_open=_open_plan_of(account) if installment is None else None,
+                        action_args={"installment": installment.id} if installment else {})
+
+
+def _plan_link(account: Account) -> str | None:
+    """Where "Pay over time" goes: the plan page when the policy offers a plan, the open plan when there is one."""
+    from app.services.payments import plan_offers
+
+    found = plan_offers.facts(db.session, account, g.now)
+    if found.open_plan is not None:
+        return url_for("portal.plan_agreement", plan_id=found.open_plan.id)
+    return url_for("portal.plan_new") if found.blocked is None else None
+
+
+def _pay_installment_target(account: Account, lang: str):
+    """/p/pay?installment=<id>: the installment of one of this account's open plans to pay now (g.pay_installment),
+    or the page that says why it cannot be paid."""
+    from app.services.payments import plan_offers
+
+    business = overview.business_facts(db.session, account.business_id)
+    try:
+        row = plan_offers.account_installment(db.session, account, request.args.get("installment"))
+    except NotFound:
+        return _message("installment_missing_title", [texts.t("installment_missing_body", lang)], lang=lang,
+                        business=business, status=404, action_url=url_for("portal.account"),
+                        action_label=texts.t("back_to_account", lang))
+    if not plan_offers.payable(row.plan, row):
+        return _message("installment_done_title", [texts.t(f"installment_{row.status}", lang)
+                                                   if row.status in ("paid", "processing")
+                                                   else texts.t("installment_not_payable", lang)],
+                        lang=lang, business=business, status=409,
+                        action_url=url_for("portal.plan_agreement", plan_id=row.payment_plan_id),
+                        action_label=texts.t("plan_see_schedule", lang))
+    g.pay_installment = row
+    return None
 
 
 def _mandate(business: overview.BusinessFacts, lang: str, amount: str | None) -> str:
@@ -610,8 +656,14 @@ def pay():
     form = PayForm()
     for field in form:
         field.errors = []
+    if request.args.get("installment"):
+        refused = _pay_installment_target(account, lang)
+        if refused is not None:
+            return refused
     if request.method == "GET":
         return _pay_page(form, facts)
+    if g.get("pay_installment") is not None:
+        return _pay_installment(form, facts, lang)
     if form.method.data == "ach":
         return _pay_by_bank(form, facts, lang)
     try:
@@ -631,6 +683,29 @@ def pay():
         if exc.field not in (None, "amount"):
             return _refused(form, facts, texts.t("pay_needs_card", lang))
         return _amount_refused(form, portal_payments.pay_facts(db.session, account), lang)
+    return _answer(result, form, facts, lang)
+
+
+def _pay_installment(form: PayForm, facts: portal_payments.PayFacts, lang: str):
+    """One plan installment paid now by card, on-session (FR-PAY-040): claimed for this payment so the clock does
+    not charge it too; the amount is the installment's, whatever the form says."""
+    from app.services.payments import plan_offers
+
+    account = g.portal.account
+    row = g.pay_installment
+    payment_method_id = (form.payment_method_id.data or "").strip()
+    if form.method.data == "ach" or not payment_method_id:
+        return _refused(form, facts, _needs_js(lang))
+    try:
+        result = plan_offers.pay_installment(db.session, account, row.id, payment_method_id=payment_method_id,
+                                             now=g.now, **_client())
+    except Conflict as exc:
+        db.session.rollback()
+        return _refused(form, facts, texts.t(exc.extra.get("text") or "pay_error", lang), status=409,
+                        code="CONFLICT")
+    except ValidationError:
+        db.session.rollback()
+        return _refused(form, facts, texts.t("pay_needs_card", lang))
     return _answer(result, form, facts, lang)
 
 

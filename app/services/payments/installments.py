@@ -173,6 +173,8 @@ def charge(db_session, installment_id, *, now: dt.datetime) -> str:
         if started is not None:
             return started
     payment = db_session.get(Payment, installment.payment_id)
+    if on_session(payment):
+        return _follow_on_session(db_session, installment, payment, now)
     if payment.status in SETTLED or payment.status == "failed":
         return _settle(db_session, installment, payment, now)
     if payment.stripe_payment_intent_id:  # an earlier run got this far: Stripe's state decides
@@ -184,6 +186,61 @@ def charge(db_session, installment_id, *, now: dt.datetime) -> str:
             return "processing"
         return _apply(db_session, installment, payment, intent, now)
     return _charge_intent(db_session, installment, payment, now)
+
+
+def on_session(payment: Payment) -> bool:
+    """A payment the debtor made in the portal for this installment (plan_offers.pay_installment), not the clock's."""
+    return bool(payment.idempotency_key and payment.idempotency_key.startswith(one_time.ON_SESSION_PREFIX))
+
+
+def _follow_on_session(db_session, installment: PaymentInstallment, payment: Payment, now: dt.datetime) -> str:
+    """The debtor's own payment is finished by the portal's answer, the webhook or one_time.reconcile_stale, never
+    charged off-session here (it may be another card, or waiting for the debtor's 3-D Secure step). Its outcome
+    is applied by the ledger; this only reports it, or waits."""
+    db_session.refresh(installment)
+    if installment.status == "paid" and installment.payment_id == payment.id:
+        db_session.commit()
+        return "paid"
+    if installment.status != "processing" or installment.payment_id != payment.id:
+        db_session.commit()
+        return "nothing"
+    _touch(db_session, installment, now)
+    return "processing"
+
+
+def settle_from_payment(db_session, payment: Payment, account: Account, now: dt.datetime) -> bool:
+    """A plan payment that just succeeded (ledger.apply_success, under the account's lock): its installment paid
+    once, the plan's counters, and a pending plan activated when it was waiting for this down payment. A success
+    Stripe reports after the attempt was given up still pays the installment it was for, unless that was paid or
+    charged again since. True when this call settled the installment."""
+    installment = db_session.get(PaymentInstallment, payment.installment_id)
+    if installment is None or installment.payment_id != payment.id:
+        return False
+    settled = _settle_paid(db_session, installment, payment, account, now,
+                           statuses=("processing", "scheduled", "failed", "skipped"))
+    plan = db_session.get(PaymentPlan, installment.payment_plan_id)
+    if plan is not None and plan.status == "pending":
+        from app.services.payments import agreements
+
+        agreements.activate_if_ready(db_session, plan, now)
+    return settled
+
+
+def release_from_payment(db_session, payment: Payment, now: dt.datetime) -> bool:
+    """The debtor's own payment of an installment failed (ledger.mark_failed): the installment goes back to the
+    status it had, with its auto-pay attempts and retry dates untouched (a decline in the portal is not one of the
+    clock's retries). The clock's own charges are settled by _settle_failed instead. True when it went back."""
+    if not on_session(payment):
+        return False
+    previous = payment.idempotency_key.split(":")[1]
+    if previous not in ("scheduled", "failed", "skipped"):
+        return False
+    released = db_session.execute(
+        update(PaymentInstallment).where(PaymentInstallment.id == payment.installment_id,
+                                         PaymentInstallment.status == "processing",
+                                         PaymentInstallment.payment_id == payment.id)
+        .values(status=previous, updated_at=now).execution_options(synchronize_session=False)).rowcount
+    return bool(released)
 
 
 def _start_attempt(db_session, installment: PaymentInstallment, now: dt.datetime) -> str | None:
@@ -360,23 +417,27 @@ def _settle(db_session, installment: PaymentInstallment, payment: Payment, now: 
         db_session.commit()
         return "processing"
     db_session.commit()
+    if not done and outcome == "paid" and installment.status == "paid" and installment.payment_id == payment.id:
+        return "paid"  # the ledger settled it with the success itself (ledger.apply_success)
     return outcome if done else "nothing"
 
 
-def _claim_result(db_session, installment: PaymentInstallment, payment: Payment, **values) -> bool:
+def _claim_result(db_session, installment: PaymentInstallment, payment: Payment, *,
+                  statuses: tuple[str, ...] = ("processing",), **values) -> bool:
     changed = db_session.execute(
         update(PaymentInstallment).where(PaymentInstallment.id == installment.id,
-                                         PaymentInstallment.status == "processing",
+                                         PaymentInstallment.status.in_(statuses),
                                          PaymentInstallment.payment_id == payment.id)
         .values(**values).execution_options(synchronize_session=False)).rowcount
     db_session.refresh(installment)
     return bool(changed)
 
 
-def _settle_paid(db_session, installment, payment: Payment, account: Account, now: dt.datetime) -> bool:
+def _settle_paid(db_session, installment, payment: Payment, account: Account, now: dt.datetime, *,
+                 statuses: tuple[str, ...] = ("processing",)) -> bool:
     paid_at = payment.succeeded_at or now
-    if not _claim_result(db_session, installment, payment, status="paid", paid_at=paid_at, next_retry_at=None,
-                         attempts=PaymentInstallment.attempts + 1, updated_at=now):
+    if not _claim_result(db_session, installment, payment, statuses=statuses, status="paid", paid_at=paid_at,
+                         next_retry_at=None, attempts=PaymentInstallment.attempts + 1, updated_at=now):
         return False
     plan = db_session.get(PaymentPlan, installment.payment_plan_id)
     db_session.refresh(plan)

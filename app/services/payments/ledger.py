@@ -110,6 +110,11 @@ def apply_success(db_session, payment: Payment, *, now: dt.datetime, charge_id: 
            balanceAfter=str(balance), receiptNumber=payment.receipt_number, chargeId=payment.stripe_charge_id)
     _emit(db_session, "payment.succeeded", payment, now)
     _send_receipt(db_session, payment, account, now)
+    if payment.installment_id is not None:
+        # A plan's payment settles its installment here, whichever path reported the success, in this transaction.
+        from app.services.payments import installments
+
+        installments.settle_from_payment(db_session, payment, account, now)
     return True
 
 
@@ -136,6 +141,10 @@ def mark_failed(db_session, payment: Payment, *, reason: str, now: dt.datetime, 
         _audit(db_session, "payment_failed", payment, now, f"{format_usd(payment.amount)} payment failed: {reason}",
                failureCode=code)
         _emit(db_session, "payment.failed", payment, now)
+        if payment.installment_id is not None:
+            from app.services.payments import installments
+
+            installments.release_from_payment(db_session, payment, now)
     return bool(changed)
 
 

@@ -103,7 +103,7 @@ def record_manual(db_session, principal: Principal, account_id, amount, method, 
     value = _amount(amount, account.current_balance, payable(db_session, account))
     payment = Payment(business_id=account.business_id, account_id=account.id, amount=value, currency="USD",
                       payment_method=method, status="pending", description=_description(method, reference, day),
-                      notes=note, processed_by_id=principal.user_id, processed_at=now)
+                      notes=note, processed_by_id=principal.user_id, processed_at=now, created_at=now, updated_at=now)
     db_session.add(payment)
     db_session.flush()
     audit.record(db_session, "payment_recorded", principal=principal, now=now, resource_type="payment",

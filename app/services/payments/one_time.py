@@ -40,6 +40,9 @@ RECONCILE_BATCH = 20
 UNAVAILABLE = "The card processor did not answer. Nothing was charged: please try again in a few minutes."
 CHECKING = "The card processor has not confirmed this payment yet; it will be checked again shortly."
 UNUSABLE = "This payment method cannot be used. Enter the card details again."
+ON_SESSION_PREFIX = "installment:"
+"""The idempotency key of a plan installment the debtor pays themselves (plan_offers.pay_installment):
+installment:<status it had>:<installment id>:<payment method id>:<try>. The clock's own charges have no key."""
 
 
 @dataclass
@@ -182,6 +185,12 @@ def _record_receipt_request(db_session, payment: Payment, request: ReceiptReques
                  description=f"Receipt by {request.channel} requested with a {format_usd(payment.amount)} payment",
                  meta={"accountId": str(payment.account_id), "requestId": request.id, "channel": request.channel,
                        "rule": "CEASE-3"}, ip=(ip or None) and ip[:45], user_agent=user_agent)
+
+
+def charge_reserved(db_session, payment: Payment, payment_method_id: str, now: dt.datetime) -> PaymentResult:
+    """Charge a payment already reserved and committed elsewhere (a plan installment claimed under the account's
+    lock), exactly as start() charges its own."""
+    return _charge(db_session, payment, payment_method_id, now)
 
 
 def _charge(db_session, payment: Payment, payment_method_id: str, now: dt.datetime) -> PaymentResult:
@@ -350,7 +359,9 @@ def reconcile_stale(db_session, *, now: dt.datetime) -> int:
     payments were looked at."""
     stale = db_session.scalars(select(Payment.id).where(
         Payment.payment_method.in_(METHODS),
-        Payment.installment_id.is_(None),  # a plan installment's charge is finished off-session by its own job
+        # A plan's off-session charge is finished by its own job (installments.charge); one the debtor made in the
+        # portal is finished here like any payment of theirs.
+        Payment.installment_id.is_(None) | Payment.idempotency_key.like(f"{ON_SESSION_PREFIX}%"),
         ((Payment.status == "pending") & (Payment.created_at < now - STALE_AFTER))
         | ((Payment.status == "requires_action") & (Payment.payment_method == "card")
            & (Payment.created_at < now - ABANDONED_AFTER)))

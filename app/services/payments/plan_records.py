@@ -1,5 +1,6 @@
 """Payment plans as stored: setting one up (PRD 7.5 POST /payment-plans), reading it with its schedule and
-payments, pausing and resuming it, and rescheduling what is still unpaid (PRD 4.4.4 FR-PAY-031).
+payments, and the staff changes of PRD 4.4.4 FR-PAY-031: pause and resume, reschedule what is still unpaid, adjust
+the installment amount (the count follows), extend (more installments) and cancel.
 
 Who (DESIGN.md section 12): business admins and managers set up any plan; an agent sets up plans inside the
 business's plan policy (plan_policy) on accounts in their queue; debtors accept a plan offered to them through the
@@ -8,20 +9,27 @@ admins and managers only. One open plan (pending, active or paused) per account:
 lock and held by a partial unique index, so two requests racing cannot both make one.
 
 A reschedule keeps every installment that is paid or being charged and recomputes the rest; the schedule it
-replaces is kept on the plan (schedule_versions), so what the debtor agreed to before stays readable."""
+replaces is kept on the plan (schedule_versions), so what the debtor agreed to before stays readable. Late fees are
+never added (COMPLIANCE.md content rules on unauthorized fees), so there are none to waive.
+
+A hardship pause ends on its own: `paused_until` is the day (the debtor's) the clock resumes the plan
+(resume_due)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import logging
+import math
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
-from app.models import Account, Payment, PaymentInstallment, PaymentPlan
+from app.models import Account, Payment, PaymentInstallment, PaymentPlan, PaymentPlanChangeRequest
 from app.services import audit, money
 from app.services.accounts import records
 from app.services.auth import permissions
@@ -36,6 +44,10 @@ KEPT_STATUSES = ("paid", "processing")
 US_DATE_LAG = dt.timedelta(hours=12)
 """No US zone is more than this behind UTC: a start date is "in the past" only once that day is over everywhere."""
 UNAVAILABLE = "The card processor did not answer: the card could not be checked. Please try again in a few minutes."
+MAX_REASON = 1000
+BATCH = 200
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,10 +74,15 @@ class PlanChange:
     start: dt.date | None = None
     next_payment_date: dt.date | None = None
     count: int | None = None
+    installment_amount: Decimal | None = None
+    reason: str | None = None
+    resume_on: dt.date | None = None
+    """With status paused: the day the clock resumes the plan (a hardship pause)."""
 
     @property
     def reschedules(self) -> bool:
-        return self.start is not None or self.next_payment_date is not None or self.count is not None
+        return (self.start is not None or self.next_payment_date is not None or self.count is not None
+                or self.installment_amount is not None)
 
 
 def earliest_start(now: dt.datetime) -> dt.date:
@@ -168,6 +185,17 @@ def create(db_session, principal: Principal, account: Account, request: NewPlan,
     return plan
 
 
+def preview(db_session, principal: Principal, account: Account, request: NewPlan, *, now: dt.datetime):
+    """(total, schedule) the plan would have if set up now by this caller (agents within the policy), without
+    storing anything: the staff form's live preview. Raises ValidationError (field) like create()."""
+    scope = permissions.require(principal.role, "plans.create")
+    if principal.role == "debtor":
+        raise Forbidden("A debtor accepts a plan offered to them in the portal.")
+    policy = plan_policy.get(db_session, account.business_id)
+    total, rows, _ = _check(db_session, policy, account, request, now, scope == "within_policy")
+    return total, rows
+
+
 def _check(db_session, policy, account: Account, request: NewPlan, now: dt.datetime, within_policy: bool):
     """(total, schedule, amount available): the request against what the account can take now and, for agents,
     the policy."""
@@ -233,31 +261,100 @@ def _verify_auto_pay(db_session, account: Account, request: NewPlan) -> str:
 # -- changing one ------------------------------------------------------------------------------------------------
 def change(db_session, principal: Principal, plan_id, request: PlanChange, *, now: dt.datetime,
            ip: str | None = None, user_agent: str | None = None) -> PaymentPlan:
-    """Reschedule and/or pause or resume, audited; the caller commits."""
+    """Reschedule (dates, count, or the installment amount with the count following) and/or pause, resume or
+    cancel, audited; the caller commits."""
     plan = get_plan(db_session, principal, plan_id)
     if permissions.scope(principal.role, "plans.approve_changes") != "all":
         raise Forbidden("Only managers and business admins change a payment plan.")
     if request.status is None and not request.reschedules:
-        raise ValidationError("Send what to change: status, nextPaymentDate, startDate or numberOfInstallments.")
+        raise ValidationError("Send what to change: status, nextPaymentDate, startDate, numberOfInstallments or "
+                              "installmentAmount.")
+    if request.installment_amount is not None and request.count is not None:
+        raise ValidationError("Send installmentAmount or numberOfInstallments, not both: the count follows from the "
+                              "amount.", field="installmentAmount")
+    if request.status == "canceled" and request.reschedules:
+        raise ValidationError("A canceled plan has no schedule: send status and reason only.", field="status")
     ledger.lock_account(db_session, plan.account_id)  # the clock's charges take the same lock first
     db_session.refresh(plan)
     db_session.expire(plan, ["installments"])
     try:
         if plan.status not in OPEN_STATUSES:
             raise Conflict(f"This plan is {plan.status}: it can no longer be changed.")
+        if request.status == "canceled":
+            _cancel(db_session, principal, plan, request.reason, now, ip, user_agent)
+            return plan
+        if request.installment_amount is not None:
+            request = dataclasses.replace(request, count=count_for_amount(plan, request.installment_amount))
         if request.reschedules:
             _reschedule(db_session, principal, plan, request, now, ip, user_agent)
         if request.status is not None:
-            _set_status(db_session, principal, plan, request.status, now, ip, user_agent)
+            _set_status(db_session, principal, plan, request.status, now, ip, user_agent,
+                        resume_on=request.resume_on)
     except DomainError:
         db_session.rollback()
         raise
     return plan
 
 
-def _set_status(db_session, principal, plan: PaymentPlan, status: str, now, ip, user_agent) -> None:
+def unpaid_rest(plan: PaymentPlan) -> tuple[list[PaymentInstallment], Decimal]:
+    """(the regular installments a reschedule keeps, what the unpaid regular installments come to)."""
+    rows = sorted(plan.installments, key=lambda r: r.number)
+    kept = [r for r in rows if r.status in KEPT_STATUSES and r.number > 0]
+    rest = sum((r.amount for r in rows if r.status not in KEPT_STATUSES and r.number > 0), Decimal("0.00"))
+    return kept, rest
+
+
+def count_for_amount(plan: PaymentPlan, amount: Decimal) -> int:
+    """The plan's installment count (paid ones included) that spreads what is unpaid in installments of at most
+    `amount` each: the fewest that fit, so each comes to the unpaid rest split evenly (the last takes the cents)."""
+    if amount < plans.MIN_PAYMENT:
+        raise ValidationError(f"installmentAmount must be at least {money.format_usd(plans.MIN_PAYMENT)}.",
+                              field="installmentAmount")
+    kept, rest = unpaid_rest(plan)
+    if rest <= 0:
+        raise Conflict("Every installment is paid or being charged: there is nothing left to spread.")
+    return len(kept) + max(1, math.ceil(money.to_cents(rest) / money.to_cents(amount)))
+
+
+def _cancel(db_session, principal, plan: PaymentPlan, reason: str | None, now, ip, user_agent) -> None:
+    """The plan ends: what was not charged yet is canceled (a charge in flight finishes), pending change requests
+    are closed, the debtor is told why."""
+    from app.services.payments import plan_changes
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for canceling the plan: the debtor is told it.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise ValidationError(f"The reason can be at most {MAX_REASON} characters.", field="reason")
+    canceled = db_session.execute(update(PaymentInstallment).where(
+        PaymentInstallment.business_id == plan.business_id, PaymentInstallment.payment_plan_id == plan.id,
+        PaymentInstallment.status.in_(("scheduled", "failed")))
+        .values(status="canceled", next_retry_at=None, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    db_session.execute(update(PaymentPlanChangeRequest).where(
+        PaymentPlanChangeRequest.business_id == plan.business_id, PaymentPlanChangeRequest.plan_id == plan.id,
+        PaymentPlanChangeRequest.status == "pending")
+        .values(status="declined", decided_by_id=principal.user_id, decided_at=now,
+                decision_reason="The plan was canceled.", updated_at=now)
+        .execution_options(synchronize_session=False))
+    plan.status, plan.canceled_at, plan.paused_at, plan.paused_until = "canceled", now, None, None
+    plan.next_payment_date = None
+    plan.updated_at = now
+    db_session.flush()
+    db_session.expire(plan, ["installments"])
+    audit.record(db_session, "payment_plan_canceled", principal=principal, now=now, resource_type="payment_plan",
+                 resource_id=plan.id, description=f"Plan canceled: {reason}",
+                 meta={"accountId": str(plan.account_id), "reason": reason, "installmentsCanceled": canceled,
+                       "amountPaid": str(plan.amount_paid)},
+                 ip=(ip or None) and ip[:45], user_agent=user_agent)
+    plan_changes.tell_canceled(db_session, plan, reason, now=now)
+
+
+def _set_status(db_session, principal, plan: PaymentPlan, status: str, now, ip, user_agent, *,
+                resume_on: dt.date | None = None) -> None:
     if status not in ("paused", "active"):
-        raise ValidationError("status can be paused, or active to resume a paused plan.", field="status")
+        raise ValidationError("status can be paused, active to resume a paused plan, or canceled (with a reason).",
+                              field="status")
     if status == plan.status:
         return
     if status == "paused" and plan.status != "active":
@@ -266,11 +363,52 @@ def _set_status(db_session, principal, plan: PaymentPlan, status: str, now, ip, 
         raise Conflict(f"Only a paused plan can be resumed; this one is {plan.status}.", field="status")
     plan.status = status
     plan.paused_at = now if status == "paused" else None
+    plan.paused_until = resume_on if status == "paused" else None
     plan.updated_at = now
     action = "payment_plan_paused" if status == "paused" else "payment_plan_resumed"
+    until = f" until {resume_on.isoformat()}" if status == "paused" and resume_on else ""
     audit.record(db_session, action, principal=principal, now=now, resource_type="payment_plan",
-                 resource_id=plan.id, description=f"Plan {status}", meta={"accountId": str(plan.account_id)},
+                 resource_id=plan.id, description=f"Plan {status}{until}",
+                 meta={"accountId": str(plan.account_id),
+                       **({"pausedUntil": resume_on.isoformat()} if status == "paused" and resume_on else {})},
                  ip=(ip or None) and ip[:45], user_agent=user_agent)
+
+
+# -- the clock: hardship pauses that are over --------------------------------------------------------------------
+def resume_due(db_session, now: dt.datetime, *, limit: int = BATCH) -> int:
+    """Paused plans whose `paused_until` has come in the debtor's zone go back to active (audited as the system),
+    one by one under the account's lock; a plan resumed or changed meanwhile is left alone. How many resumed."""
+    from app.services.payments import installments
+
+    horizon = (now.astimezone(dt.timezone.utc) + installments.AHEAD).date()
+    rows = db_session.execute(
+        select(PaymentPlan.id, PaymentPlan.paused_until, Account)
+        .join(Account, Account.id == PaymentPlan.account_id)
+        .where(PaymentPlan.status == "paused", PaymentPlan.paused_until.is_not(None),
+               PaymentPlan.paused_until <= horizon)
+        .order_by(PaymentPlan.paused_until).limit(limit)).all()
+    resumed = 0
+    for plan_id, until, account in rows:
+        if installments.local_today(account, now) < until:
+            continue
+        try:
+            ledger.lock_account(db_session, account.id)
+            changed = db_session.execute(update(PaymentPlan).where(
+                PaymentPlan.id == plan_id, PaymentPlan.status == "paused", PaymentPlan.paused_until == until)
+                .values(status="active", paused_at=None, paused_until=None, updated_at=now)
+                .execution_options(synchronize_session=False)).rowcount
+            if changed:
+                audit.record(db_session, "payment_plan_resumed", now=now, business_id=account.business_id,
+                             resource_type="payment_plan", resource_id=plan_id,
+                             description=f"Plan resumed: the hardship pause ended {until.isoformat()}",
+                             meta={"accountId": str(account.id), "pausedUntil": until.isoformat(),
+                                   "automatic": True})
+                resumed += 1
+            db_session.commit()
+        except Exception:
+            db_session.rollback()
+            log.exception("payment plan %s: not resumed", plan_id)
+    return resumed
 
 
 def _reschedule(db_session, principal, plan: PaymentPlan, request: PlanChange, now, ip, user_agent) -> None:
@@ -405,7 +543,8 @@ def plan_json(plan: PaymentPlan, *, payments=None, versions: bool = False, staff
         "amountRemaining": plan.total_amount - plan.amount_paid, "missedCount": plan.missed_count,
         "agreementSigned": plan.agreement_signed, "version": len(plan.schedule_versions or []) + 1,
         "createdById": str(plan.created_by_id) if plan.created_by_id else None,
-        "pausedAt": plan.paused_at, "createdAt": plan.created_at, "updatedAt": plan.updated_at,
+        "pausedAt": plan.paused_at, "pausedUntil": plan.paused_until, "createdAt": plan.created_at,
+        "updatedAt": plan.updated_at,
         "schedule": [{"installmentNumber": r.number, "amount": r.amount, "dueDate": r.due_date, "status": r.status,
                       "paidAt": r.paid_at} for r in rows],
     }
@@ -418,6 +557,11 @@ def plan_json(plan: PaymentPlan, *, payments=None, versions: bool = False, staff
     if versions:
         data["previousSchedules"] = [_version_json(v) for v in plan.schedule_versions or []]
     return data
+
+
+def previous_schedules(plan: PaymentPlan) -> list[dict]:
+    """The schedules changes replaced, newest first, amounts as money (the staff Plans tab)."""
+    return [_version_json(v) for v in reversed(plan.schedule_versions or [])]
 
 
 def _version_json(version: dict) -> dict:
