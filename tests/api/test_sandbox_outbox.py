@@ -22,7 +22,9 @@ def test_system_email_lands_in_the_outbox_and_is_listed(client, clock):
     assert body["success"] is True and body["meta"]["total"] == 2
     newest = body["data"][0]
     assert newest["to"] == "someone@elsewhere.example"
-    assert set(newest) == {"id", "channel", "from", "to", "subject", "body", "status", "externalId", "createdAt"}
+    assert set(newest) == {"id", "channel", "from", "to", "subject", "body", "status", "externalId", "attachments",
+                           "createdAt"}
+    assert newest["attachments"] == []
     filtered = client.get("/api/v1/sandbox/messages", query_string={"to": admin.email}).get_json()["data"]
     assert [m["subject"] for m in filtered] == ["Verify your email"]
     assert filtered[0]["channel"] == "email" and filtered[0]["createdAt"].endswith("Z")
