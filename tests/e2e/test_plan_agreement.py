@@ -14,8 +14,10 @@ from tests.e2e.test_portal import _business_setup, _daytime_place, _manager_toke
 from tests.e2e.test_portal_pay import _debtor_on_pay_page, _look, _payment_link
 
 
-def test_a_debtor_reads_and_signs_a_plan_agreement_on_a_phone(page, browser, live_server):
-    base = str(live_server)
+def debtor_with_a_plan(page, browser, base: str):
+    """A manager sets up a pending plan ($112.40 down, 4 monthly payments from a week ahead) through the API and
+    sends a payment link; the debtor passes its identity check on a phone. The business admin stays signed in on
+    `page`. (manager's API token, account, start date, plan id, debtor's browser context, debtor's page)."""
     _business_setup(page, base)
     token = _manager_token(base)
     place = _daytime_place()
@@ -25,10 +27,14 @@ def test_a_debtor_reads_and_signs_a_plan_agreement_on_a_phone(page, browser, liv
         "accountId": account["id"], "downPayment": 112.40, "numberOfInstallments": 4, "frequency": "monthly",
         "startDate": start.isoformat(), "autoPayEnabled": False})
     assert created["success"], created
-    plan_id = created["data"]["id"]
     path, _ = _payment_link(base, token, account)
-
     debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
+    return token, account, start, created["data"]["id"], debtor, phone
+
+
+def test_a_debtor_reads_and_signs_a_plan_agreement_on_a_phone(page, browser, live_server):
+    base = str(live_server)
+    token, account, _, plan_id, debtor, phone = debtor_with_a_plan(page, browser, base)
 
     phone.goto(f"{base}/p/plans/{plan_id}/agreement")
     expect(phone.get_by_role("heading", name="Your payment plan agreement")).to_be_visible()

@@ -10,23 +10,14 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import api_call as _api, check_accessibility, screenshot
 from tests.e2e.test_portal import _business_setup, _daytime_place, _manager_token, _new_account
-from tests.e2e.test_portal_pay import _debtor_on_pay_page, _look, _payment_link
+from tests.e2e.test_plan_agreement import debtor_with_a_plan
+from tests.e2e.test_portal_pay import _look
 
 
 def test_staff_approve_a_debtors_date_change(page, browser, live_server):
     base = str(live_server)
-    _business_setup(page, base)  # the business admin stays signed in on `page`
-    token = _manager_token(base)
-    place = _daytime_place()
-    account = _new_account(base, token, place)
-    start = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=7)).date()
-    created = _api(base, "POST", "/payment-plans", token, {
-        "accountId": account["id"], "downPayment": 112.40, "numberOfInstallments": 4, "frequency": "monthly",
-        "startDate": start.isoformat(), "autoPayEnabled": False})
-    assert created["success"], created
-    plan_id = created["data"]["id"]
-    path, _ = _payment_link(base, token, account)
-    debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
+    # the business admin stays signed in on `page`
+    token, account, start, plan_id, debtor, phone = debtor_with_a_plan(page, browser, base)
 
     phone.goto(f"{base}/p/plans/{plan_id}/change")
     expect(phone.get_by_role("heading", name="Ask to change your payment plan")).to_be_visible()

@@ -66,16 +66,23 @@ def _debtor_on_pay_page(browser, base: str, path: str, zip_code: str):
     return debtor, phone
 
 
-def test_a_debtor_pays_by_card_with_and_without_3d_secure_and_sees_a_decline(page, browser, live_server):
-    base = str(live_server)
+def debtor_from_a_payment_link(page, browser, base: str):
+    """A business set up (its admin stays signed in on `page`), an account in a US zone where it is daytime, a
+    payment link sent to it, and the debtor past the link's identity check on a phone at the pay page.
+    (manager's API token, account, debtor's browser context, debtor's page)."""
     _business_setup(page, base)
     token = _manager_token(base)
     place = _daytime_place()
     account = _new_account(base, token, place)
     path, source = _payment_link(base, token, account)
     print(f"payment link read from the {source}")
-
     debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
+    return token, account, debtor, phone
+
+
+def test_a_debtor_pays_by_card_with_and_without_3d_secure_and_sees_a_decline(page, browser, live_server):
+    base = str(live_server)
+    token, account, debtor, phone = debtor_from_a_payment_link(page, browser, base)
 
     expect(phone.get_by_role("heading", name="Make a payment")).to_be_visible()
     expect(phone.locator(".pay-balance")).to_contain_text("$612.40")

@@ -13,8 +13,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import api_call as _api, screenshot
-from tests.e2e.test_portal import _business_setup, _daytime_place, _manager_token, _new_account
-from tests.e2e.test_portal_pay import _card, _debtor_on_pay_page, _look, _payment_link
+from tests.e2e.test_portal_pay import _card, _look, debtor_from_a_payment_link
 
 
 def _agreement_email(base: str, token: str, email: str) -> dict:
@@ -30,13 +29,7 @@ def _agreement_email(base: str, token: str, email: str) -> dict:
 
 def test_a_debtor_picks_a_six_payment_plan_with_auto_pay_and_signs_it_on_a_phone(page, browser, live_server):
     base = str(live_server)
-    _business_setup(page, base)
-    token = _manager_token(base)
-    place = _daytime_place()
-    account = _new_account(base, token, place)
-    path, source = _payment_link(base, token, account)
-    print(f"payment link read from the {source}")
-    debtor, phone = _debtor_on_pay_page(browser, base, path, place[1])
+    token, account, debtor, phone = debtor_from_a_payment_link(page, browser, base)
 
     phone.get_by_role("link", name="Pay over time").click()
     phone.wait_for_url("**/p/plans/new")

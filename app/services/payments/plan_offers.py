@@ -182,14 +182,14 @@ def accept(db_session, account: Account, offer: Offer, *, now: dt.datetime, ip: 
     if permissions.require(principal.role, "plans.create") != "accept_offered":
         raise Forbidden("Only a debtor accepts an offered plan here.")
     found = facts(db_session, account, now)
-    _refuse_open(found.open_plan)
+    plan_records.refuse_open(found.open_plan)
     check(found, offer)
     customer_id = _verify_card(db_session, account, offer) if offer.auto_pay else None
     # Stripe has answered: now the account's lock, and every check again under it.
     locked = ledger.lock_account(db_session, account.id)
     try:
         found = facts(db_session, locked, now)
-        _refuse_open(found.open_plan)
+        plan_records.refuse_open(found.open_plan)
         rows = check(found, offer)
     except DomainError:
         db_session.rollback()
@@ -211,7 +211,7 @@ def accept(db_session, account: Account, offer: Offer, *, now: dt.datetime, ip: 
     except IntegrityError:
         # The partial unique index: another request made a plan for this account in between.
         db_session.rollback()
-        raise _conflict(plan_records.open_plan(db_session, account.id)) from None
+        raise plan_records.active_plan_conflict(plan_records.open_plan(db_session, account.id)) from None
     down = f"{money.format_usd(plan.down_payment)} down, " if plan.down_payment > 0 else ""
     audit.record(db_session, "payment_plan_created", principal=principal, now=now, resource_type="payment_plan",
                  resource_id=plan.id,
@@ -224,17 +224,6 @@ def accept(db_session, account: Account, offer: Offer, *, now: dt.datetime, ip: 
                        "autoPayEnabled": plan.auto_pay_enabled, "withinPolicy": True, "channel": "portal"},
                  ip=(ip or None) and ip[:45], user_agent=user_agent)
     return plan
-
-
-def _refuse_open(found: PaymentPlan | None) -> None:
-    if found is not None:
-        raise _conflict(found)
-
-
-def _conflict(found: PaymentPlan | None) -> Conflict:
-    status = found.status if found is not None else "open"
-    return Conflict(f"This account already has a {status} payment plan.", code="ACTIVE_PLAN",
-                    extra={"planId": str(found.id)} if found is not None else None)
 
 
 def _verify_card(db_session, account: Account, offer: Offer) -> str:

@@ -173,7 +173,7 @@ def create(db_session, principal: Principal, account: Account, request: NewPlan,
     except IntegrityError:
         # The partial unique index: another request made a plan for this account in between.
         db_session.rollback()
-        raise _active_plan_conflict(open_plan(db_session, account.id)) from None
+        raise active_plan_conflict(open_plan(db_session, account.id)) from None
     audit.record(db_session, "payment_plan_created", principal=principal, now=now, resource_type="payment_plan",
                  resource_id=plan.id, description=f"{money.format_usd(total)} plan: {_summary(plan)}",
                  meta={"accountId": str(plan.account_id), "totalAmount": str(total),
@@ -226,12 +226,16 @@ def _inside(policy, plan: PaymentPlan, total: Decimal, available: Decimal) -> bo
 
 
 def _refuse_open_plan(db_session, account_id) -> None:
-    found = open_plan(db_session, account_id)
+    refuse_open(open_plan(db_session, account_id))
+
+
+def refuse_open(found: PaymentPlan | None) -> None:
+    """Conflict ACTIVE_PLAN when the account already has an open plan (`found`, from open_plan)."""
     if found is not None:
-        raise _active_plan_conflict(found)
+        raise active_plan_conflict(found)
 
 
-def _active_plan_conflict(found: PaymentPlan | None) -> Conflict:
+def active_plan_conflict(found: PaymentPlan | None) -> Conflict:
     status = found.status if found is not None else "open"
     return Conflict(f"This account already has a {status} payment plan.", code="ACTIVE_PLAN",
                     extra={"planId": str(found.id)} if found is not None else None)

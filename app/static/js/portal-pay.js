@@ -76,15 +76,10 @@
     var authorize = form.querySelector("#authorize");
 
     var stripe = null, card = null, cardComplete = false;
-    if (typeof window.Stripe === "function") {
-      stripe = window.Stripe(data.publishableKey, { locale: data.locale });
-      card = stripe.elements({ locale: data.locale }).create("card", {
-        hidePostalCode: false,
-        style: { base: { fontSize: "16px", color: "#212121", fontFamily: "Roboto, system-ui, sans-serif" },
-                 invalid: { color: "#c62828" } }
-      });
-      card.mount(cardBox);
-      labelPlainCardInputs();
+    var mounted = window.PortalCard ? window.PortalCard.mount(cardBox, data.publishableKey, data.locale) : null;
+    if (mounted) {
+      stripe = mounted.stripe;
+      card = mounted.card;
       card.on("change", function (event) {
         if (event && typeof event.complete === "boolean") cardComplete = event.complete;
         else cardComplete = plainInputsFilled();
@@ -99,24 +94,6 @@
     function plainInputsFilled() {
       var inputs = cardBox.querySelectorAll("input");
       return inputs.length > 0 && Array.prototype.every.call(inputs, function (input) { return input.value.trim(); });
-    }
-
-    /* Stripe's own card element is an iframe with its own labels; a test stand-in that mounts plain inputs gets
-       the page's labels, short visible hints, autocomplete hints and numeric keyboards here. */
-    function labelPlainCardInputs() {
-      var names = ["Number", "ExpMonth", "ExpYear", "Cvc", "Postal"];
-      var autocomplete = ["cc-number", "cc-exp-month", "cc-exp-year", "cc-csc", "postal-code"];
-      cardBox.querySelectorAll("input").forEach(function (input, index) {
-        if (index >= names.length) return;
-        input.setAttribute("aria-label", cardBox.dataset["label" + names[index]]);
-        input.setAttribute("placeholder", cardBox.dataset["hint" + names[index]]);
-        input.setAttribute("autocomplete", autocomplete[index]);
-        input.setAttribute("inputmode", "numeric");
-      });
-      cardBox.querySelectorAll("span").forEach(function (span) {
-        if (!span.children.length) span.setAttribute("aria-hidden", "true");
-      });
-      if (cardBox.querySelector("input")) cardBox.classList.add("card-element-plain");
     }
 
     function clearCard() {

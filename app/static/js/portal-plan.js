@@ -23,33 +23,12 @@
       return chosen && chosen.value === "card";
     }
 
-    /* localstripe's stand-in mounts plain inputs: they get the page's labels and hints, as on the pay page. */
-    function labelPlainCardInputs() {
-      var names = ["Number", "ExpMonth", "ExpYear", "Cvc", "Postal"];
-      var autocomplete = ["cc-number", "cc-exp-month", "cc-exp-year", "cc-csc", "postal-code"];
-      cardBox.querySelectorAll("input").forEach(function (input, index) {
-        if (index >= names.length) return;
-        input.setAttribute("aria-label", cardBox.dataset["label" + names[index]]);
-        input.setAttribute("placeholder", cardBox.dataset["hint" + names[index]]);
-        input.setAttribute("autocomplete", autocomplete[index]);
-        input.setAttribute("inputmode", "numeric");
-      });
-      cardBox.querySelectorAll("span").forEach(function (span) {
-        if (!span.children.length) span.setAttribute("aria-hidden", "true");
-      });
-      if (cardBox.querySelector("input")) cardBox.classList.add("card-element-plain");
-    }
-
     function mount() {
-      if (card || typeof window.Stripe !== "function") return;
-      stripe = window.Stripe(data.publishableKey, { locale: data.locale });
-      card = stripe.elements({ locale: data.locale }).create("card", {
-        hidePostalCode: false,
-        style: { base: { fontSize: "16px", color: "#212121", fontFamily: "Roboto, system-ui, sans-serif" },
-                 invalid: { color: "#c62828" } }
-      });
-      card.mount(cardBox);
-      labelPlainCardInputs();
+      if (card || !window.PortalCard) return;
+      var mounted = window.PortalCard.mount(cardBox, data.publishableKey, data.locale);
+      if (!mounted) return;
+      stripe = mounted.stripe;
+      card = mounted.card;
       card.on("change", function (event) {
         if (event && event.error) show(cardError, event.error.message);
         else hide(cardError);
