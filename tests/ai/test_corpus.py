@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app.services.ai import corpus, labels
+from app.services.compliance import inbound
 from app.services.ai.corpus import CorpusError
 
 
@@ -116,3 +117,31 @@ def test_the_escalation_rule_agrees_with_the_corpus_labels(corpus_dir):
 def test_legal_words_escalate_in_english_and_spanish(text, expected):
     assert labels.mentions_legal(text) is expected
     assert labels.must_escalate("other", "neutral", text) is expected
+
+
+PRECEDENCE = labels.PRECEDENCE
+GATE_READINGS = {inbound.CEASE: "cease_contact", inbound.ATTORNEY: "attorney_represented",
+                 inbound.WORKPLACE_OBJECTION: "workplace_objection"}
+# Lines the cease reading over-matches, on the safe side (a manager reviews every cease candidate): a refusal to pay
+# next to a claim of payment, and "don't call me" followed by the channel the debtor prefers.
+KNOWN_OVERMATCHES = {
+    (inbound.CEASE, "It was paid. I have proof. I'm not paying again."),
+    (inbound.CEASE, "dont call me, text only"),
+    (inbound.CEASE, "no me llamen, nomás por mensaje"),
+}
+
+
+def test_the_gates_readings_fire_on_no_line_of_a_lesser_intent(corpus_dir):
+    """The gate's cease, attorney and workplace readings block messages, so each must fire only on lines labeled
+    with its own intent or one that outranks it. "Stop calling me at work" is read as both a cease and a workplace
+    objection; the assistant's rules narrow it to the workplace (rules.py), so that pair is allowed."""
+    wrong = set()
+    for e in corpus.load(corpus_dir):
+        found = inbound.classify(e.text)
+        for reading, intent in GATE_READINGS.items():
+            if reading not in found or PRECEDENCE.index(e.intent) <= PRECEDENCE.index(intent):
+                continue
+            if reading == inbound.CEASE and e.intent == "workplace_objection" and inbound.WORKPLACE_OBJECTION in found:
+                continue
+            wrong.add((reading, e.text))
+    assert wrong == KNOWN_OVERMATCHES

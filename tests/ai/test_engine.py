@@ -5,6 +5,7 @@ import shutil
 import time
 
 from app.services.ai import language
+from app.services.ai.text import prepare
 from app.services.ai.evaluate import evaluate, percentile
 from app.services.ai.local import CONFIDENCE_THRESHOLD, LocalEngine
 from app.services.ai.model_store import ModelStore, load, model_path
@@ -24,10 +25,10 @@ def test_heldout_figures_stay_above_a_floor(engine, heldout):
     """The issue's targets are reported by `flask ai eval --split heldout`; this guards against regressions."""
     report = evaluate(engine, heldout)
     assert report.n == len(heldout) > 200
-    assert report.macro_f1 >= 0.78
-    assert report.sentiment_accuracy >= 0.72
-    assert report.hostile_recall >= 0.80
-    assert report.escalation_recall >= 0.85
+    assert report.macro_f1 >= 0.84
+    assert report.sentiment_accuracy >= 0.75
+    assert report.hostile_recall >= 0.88
+    assert report.escalation_recall >= 0.92
     assert report.language_accuracy >= 0.95
 
 
@@ -112,3 +113,14 @@ def test_emoji_and_long_emails_are_read(engine):
     assert engine.read("👍").sentiment == "positive"
     long_email = "Dear Sir or Madam, I am writing about the account you contacted me about last week. " * 40
     assert engine.read(long_email).latency_ms < 200
+
+
+def test_shapes_become_marker_tokens():
+    """An amount, a recurring period, a payment already made and a negation each add one feature, in both
+    languages, whatever the words that carry them."""
+    assert prepare("can i pay 35 every friday").endswith(" xrecurring")
+    assert prepare("puedo dar 40 cada quincena").endswith(" xrecurring")
+    assert prepare("ya pagué 200 dólares ayer").endswith(" xamount xpaidpast")
+    assert prepare("I already paid it").endswith(" xpaidpast")
+    assert prepare("I don't owe $500").endswith(" xamount xneg")
+    assert prepare("how much do i owe") == "how much do i owe"

@@ -109,3 +109,49 @@ def test_a_bare_keyword_is_left_to_the_messaging_pipeline(engine, text):
 @pytest.mark.parametrize("text", ["can I pay 100 a month?", "cuánto debo", "I lost my job", "who is this"])
 def test_ordinary_messages_fire_no_rule(text):
     assert rules.read(text).fired == ()
+
+
+@pytest.mark.parametrize("text", [
+    "STOP TEXTING ME OR ELSE", "keep texting and see what happens", "say that to my face", "i dare you to call again",
+    "hope your whole company burns to the ground", "no me vuelvan a contactar o se arrepienten",
+    "sigan chingando y van a ver", "ya tengo su dirección", "nos vemos en el infierno", "dímelo en la cara",
+])
+def test_threats_without_a_weapon_word_are_threats(text):
+    assert rules.THREAT in rules.read(text).fired
+
+
+@pytest.mark.parametrize("text", ["ch1nga tu madre", "vete a la v3rga", "you heartless $cumbags", "bola de inútiles",
+                                  "no tienen madre", "pinches inhumanos", "quién chingados es?"])
+def test_abuse_in_masked_and_spanish_forms_is_abuse(text):
+    assert rules.ABUSE in rules.read(text).fired
+
+
+@pytest.mark.parametrize("text", ["I will pay 3 or 4 hundred", "see you on the 15th to pay", "te veo el 15 para pagar",
+                                  "can I come to your office to pay?", "what happens if I miss a payment?",
+                                  "ya veo, gracias, luego pago", "I have your address on file?",
+                                  "I'll pay friday or else monday", "I got your address from the letter, check is coming",
+                                  "ya tengo su dirección para mandar el cheque", "ya van a ver mi pago el lunes"])
+def test_ordinary_words_near_the_threat_idioms_are_not_threats(text):
+    assert not rules.read(text).hostile
+
+
+@pytest.mark.parametrize("text", ["hola", "ty", "ok thx 👍", "Buenas tardes!", "gracias, igualmente", "got it, thanks",
+                                  "jaja ok", "good morning 🙂"])
+def test_greetings_and_thanks_alone_are_small_talk(engine, text):
+    reading = engine.read(text)
+    assert reading.rules == (rules.SMALL_TALK,)
+    assert reading.intent == "other" and reading.confidence == 1.0
+    assert reading.sentiment != "hostile" and not reading.escalate
+
+
+@pytest.mark.parametrize("text", ["🤡🤡🤡", "ok STOP", "gracias pendejos", "thanks, how much do I owe?",
+                                  "hola, no soy yo"])
+def test_small_talk_is_only_small_talk(text):
+    assert rules.SMALL_TALK not in rules.read(text).fired
+
+
+def test_a_request_for_the_original_creditor_is_a_dispute(engine):
+    for text in ("who is the original creditor?", "¿quién es el acreedor original?"):
+        reading = engine.read(text)
+        assert rules.ORIGINAL_CREDITOR in reading.rules, text
+        assert reading.intent in ("dispute", "already_paid"), text

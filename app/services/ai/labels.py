@@ -17,6 +17,11 @@ INTENTS = ("payment_plan", "dispute", "balance_inquiry", "make_payment", "hardsh
 SENTIMENTS = ("positive", "neutral", "negative", "hostile")
 LANGUAGES = ("en", "es")
 
+# The corpus guide's precedence: a message that carries several intents is labeled with the first that applies.
+PRECEDENCE = ("cease_contact", "attorney_represented", "bankruptcy", "wrong_person", "dispute", "already_paid",
+              "request_human", "hostile", "workplace_objection", "hardship", "payment_plan", "make_payment",
+              "balance_inquiry", "other")
+
 ESCALATE_INTENTS = frozenset({"request_human", "hostile", "dispute", "attorney_represented", "bankruptcy"})
 ESCALATE_SENTIMENTS = frozenset({"hostile"})
 

@@ -78,10 +78,16 @@ _NOT = r"(?:do ?n'?t|do not|dont|never|please don'?t|pls don'?t)"
 # -- lexicons ---------------------------------------------------------------------------------------------------
 CEASE_RE = _any(
     r"\bstop (?:contacting|calling|harass(?:ing)?|bothering|hounding|pestering|chasing) (?:me|us)\b",
-    r"\bquit (?:contacting|calling|harassing|bothering) (?:me|us)\b",
+    r"\bquit (?:contacting|calling|harass(?:ing)?|bothering|hounding|pestering|chasing) (?:me|us)\b",
     r"\bleave (?:me|us) alone\b",
+    r"\bleave (?:me|us) (?:and my (?:\w+ ?){1,2}|the \S+ )alone\b",  # "... and my family alone", "... the f*** alone"
     r"\bcease and desist\b",
-    r"\bcease (?:all )?(?:further )?(?:communications?|contact)\b",
+    r"\b(?:cease|end|stop|terminate) (?:all )?(?:further )?(?:communications?|contact)\b"
+    r"(?! (?:at|to|on|with) (?:my |the )?(?:work|job|office|workplace|employer|boss))",
+    rf"\bno (?:further|more) (?:contact|communications?)(?: (?:of any kind|at all|with me|whatsoever))?{_END}",
+    r"\b(?:i )?(?:do ?n'?t|do not|no longer) (?:want|wish) (?:any )?(?:more |further )?"
+    r"(?:contact|communications?) (?:with|from) (?:you|u|your (?:company|agency|office))\b",
+    r"\b(?:remove|take|delete) me (?:from|off) (?:your|the) (?:list|lists|system|database|records)\b",
     rf"\b{_NOT} (?:ever )?(?:contact|call|bother|harass) (?:me|us)(?: (?:again|anymore|any more|ever again))?{_END}",
     r"\bnever (?:contact|call) (?:me|us) again\b",
     r"\blose my (?:number|contact|info)\b",
@@ -93,6 +99,13 @@ CEASE_RE = _any(
     rf"\bno me (?:vuelvan a |vuelva a )?(?:contacten|contacte|llamen|llame|molesten|moleste)"
     rf"(?: (?:mas|nunca mas|nunca))?{_END}",
     r"\bno me vuelvan? a (?:llamar|contactar|escribir|molestar)\b",
+    r"\b(?:solicito|pido|exijo|quiero|requiero) (?:el |que )?(?:cese|cesen|termine|terminen|suspendan)"
+    r"(?: de)? (?:toda |todo |cualquier |la |el )?(?:comunicacion|contacto)\b",
+    r"\bcese (?:de |a )?(?:toda |todo |la |el )?(?:comunicacion|contacto)\b",
+    r"\b(?:ya )?no (?:quiero|deseo) (?:tener )?(?:ningun |ninguna |ningun tipo de |mas )?(?:contacto|comunicacion)"
+    r"(?: (?:con ustedes|de ustedes|con su (?:empresa|agencia)))?\b",
+    r"\b(?:borren|borre|borrenme|borreme|quitenme|quiteme|saquenme|saqueme|eliminenme|elimineme)"
+    r"(?: me)? de (?:su|sus|la|esta) (?:lista|listas|base de datos|sistema)\b",
     r"\bno (?:voy|pienso) (?:a )?pagar\b",
     r"\bme niego a pagar\b",
     r"\bno pagare\b",
@@ -101,12 +114,24 @@ CEASE_RE = _any(
 
 ATTORNEY_RE = _any(
     r"\bmy (?:lawyers?|attorneys?|counsel|legal (?:counsel|representative|team|rep)|solicitor)\b",
+    r"\bmy (?:bankruptcy|bk|divorce|immigration|family|legal aid|personal injury|new|own) (?:lawyer|attorney|atty)s?\b",
+    r"\bmy (?:atty|attys|attny|atty's|attorny|atorney|atorny|lawer|laywer|lawyr|layer's|lawers)\b",  # typed in haste
+    r"\b(?:lawyer|attorney|atty|counsel|abogad[oa]|licenciad[oa])\s*[:=]\s*\S",  # "lawyer: 555-0165"
+    r"\b(?:lawyer|attorney|atty)'?s (?:name|number|phone|contact|info|email|office) (?:is|:)",
+    r"\b(?:have|got|retained|hired) legal (?:representation|counsel)\b",
+    r"\b(?:represents|is representing|are representing) (?:me|us)\b",
+    r"\b(?:estoy|estamos|soy|somos) (?:legalmente )?representad[oa]s?\b",
+    r"\b(?:tengo|tenemos|cuento con|contrate) (?:representacion legal|asesoria legal|(?:un |una )?licenciad[oa])\b",
+    r"\b(?:me|nos) (?:representa|representan|esta representando) (?:legalmente|el lic|la lic|(?:un|una|el|la|mi) "
+    r"(?:abogad[oa]|licenciad[oa]|bufete|despacho))",
+    r"\b(?:lic|licenciad[oa]|abogad[oa]|bufete|despacho)\b\.?(?: \w+){1,3} (?:me|nos) (?:representa|representan|"
+    r"esta representando|lleva (?:el|mi) caso)\b",
     r"\b(?:i|we)(?:'ve| have)? (?:have|hired|retained|got) (?:a |an |my )?(?:lawyer|attorney|counsel)\b",
     r"\b(?:i'?m|i am|im|we are|we'?re) (?:being )?represented\b",
     r"\brepresented by (?:an? )?(?:attorney|lawyer|counsel)\b",
     r"\b(?:law (?:firm|offices?|group|center)|llp|pllc|esq\b\.?|esquire|attorneys? at law|legal aid)\b",
     r"\bmis? abogad[oa]s?\b",
-    r"\b(?:tengo|contrate|tenemos|contratamos) (?:un |una |a un )?abogad[oa]\b",
+    r"(?<!no )\b(?:tengo|contrate|tenemos|contratamos) (?:un |una |a un )?abogad[oa]\b",
     r"\b(?:bufete|despacho (?:de abogados|juridico))\b",
 )
 
@@ -182,6 +207,8 @@ WORKPLACE_RE = _any(
     rf"\b(?:{_NOT}|stop|quit|please don'?t) (?:ever )?(?:contact|call|text|message|email|e-mail|bother|reach|write|"
     rf"phone|ring)(?:ing)?(?: me)? {_WORK_PLACE}\b",
     rf"\bno (?:calls?|texts?|messages?|e-?mails?|contact) (?:to me )?{_WORK_PLACE}\b",
+    rf"\b(?:{_NOT}|stop|quit|please don'?t) (?:ever )?(?:contact|call|text|message|email|e-mail|bother|reach|"
+    rf"phone|ring)(?:ing)? (?:my|the) (?:job|work|workplace|office|work phone|work number|work email|employer|boss)\b",
     r"\bnot (?:at|to) (?:my )?(?:work|job|office|workplace)\b",
     r"\b(?:my )?(?:employer|boss|job|work|company) (?:does ?n'?t|does not|won'?t|will not) (?:allow|permit|let)\b",
     r"\b(?:i )?(?:can'?t|cannot|am not allowed to|'m not allowed to) (?:take|get|receive|answer|have)"
@@ -189,6 +216,9 @@ WORKPLACE_RE = _any(
     r"\bno me (?:llamen|llame|contacten|contacte|escriban|escriba|manden mensajes|busquen)(?: (?:mas|nunca))? "
     r"(?:al|a mi|en el|en mi) (?:trabajo|oficina|empleo)\b",
     r"\bmi (?:jefe|empleador|trabajo|empresa) no (?:permite|deja|me deja)\b",
+    r"\b(?:no (?:me )?(?:vuelvan? a )?|dejen de |deje de )(?:llamar|llamen|llame|marcar|marquen|marque|buscar|"
+    r"busquen|busque|contactar|contacten|contacte|escribir|escriban)(?:me)? (?:al|a mi|en el|en mi) "
+    r"(?:trabajo|oficina|empleo|chamba|jale)\b",
 )
 
 _TIME = r"(?:noon|midnight|mediodia|medianoche|\d{1,2}(?::\d{2})?(?!\d)(?:\s*(?:a\.?\s?m\.?|p\.?\s?m\.?))?" \

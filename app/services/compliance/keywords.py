@@ -84,7 +84,7 @@ def _words(clause: str) -> str:
 
 # -- OPT-2 vocabulary (matched on accent-free, apostrophe-free, space-separated words) -------------------------
 _STOP_WORDS_EN = {"stop", "stopall", "quit", "end", "cancel", "unsubscribe", "revoke", "remove", "halt", "cease",
-                  "opt out", "no more"}
+                  "opt out", "no more", "unsub", "stp", "stopp"}  # the last three: how the keywords get typed
 _STOP_WORDS_ES = {"alto", "para", "parar", "pare", "paren", "detener", "detente", "detengase", "detengan", "cancelar",
                   "cancela", "cancelen", "baja", "basta", "no mas", "fin", "dar de baja", "darme de baja"}
 _COURTESY = frozenset({
@@ -111,7 +111,7 @@ _PHRASES = tuple((re.compile(p), lang) for p, lang in (
      r"bother|sms|send)( me| us| this number| anymore| again)\b", "en"),
     (r"\b(i )?(dont|do not|no longer) (want|wish) (to (receive|get) )?(any )?(more |further )?(of )?(your |these |"
      r"those |the )?(texts|text messages|messages|msgs|emails|calls|contact|notifications|sms)\b", "en"),
-    (r"\b(unsubscribe|remove|delete|take) (me|my number|this number|my phone|my email|us)\b", "en"),
+    (r"\b(unsubscribe|unsub|remove|delete|take) (me|my number|this number|my phone|my email|us)\b", "en"),
     (r"\btake me off\b", "en"),
     (r"\bopt (me )?out\b", "en"),
     (r"\b(leave me alone|lose my number|delete my number|go away)\b", "en"),
@@ -132,6 +132,8 @@ _PHRASES = tuple((re.compile(p), lang) for p, lang in (
     (r"\b(dejenme|dejame|dejeme) en paz\b", "es"),
     (r"\b(borren|borre|borra|eliminen|elimine|quiten|quite|saquen|saque|sacame|quitame) (mi numero|mi correo|"
      r"me de (su |la |sus )?lista|de (su |la )?lista)\b", "es"),
+    (r"\b(borrenme|borreme|borrame|eliminenme|elimineme|quitenme|quiteme|saquenme|saqueme) de (su |la |sus |esta )?"
+     r"lista\b", "es"),
 ))
 
 # Words that make a message worth a human look when nothing above explains them (OPT-2 "classifier unsure").

@@ -56,6 +56,42 @@ def test_classify_does_not_overreach(label, text):
     assert label not in classify(text)
 
 
+# Realistic phrasings the readings once missed: D-17 (a request to stop all contact), the attorney rule (a debtor
+# who says they are represented, however they spell or punctuate it) and WORK-1 (a workplace objection that names
+# the job rather than "at work").
+PHRASINGS = {
+    "cease": ["LEAVE ME THE F*** ALONE", "no further contact", "quit hounding me", "end all communication with me",
+              "please leave me and my family alone", "I don't want any contact with you", "remove me from your list",
+              "Solicito el cese de toda comunicación", "ya no quiero ningún contacto con ustedes",
+              "bórrenme de su lista"],
+    "attorney": ["my atty is handling this acct", "lawyer: 555-0165", "my lawer", "my attorney's number is 555-0190",
+                 "I have legal representation", "Greene & Ortiz represents me", "Estoy representada por una abogada",
+                 "tengo representación legal", "el lic. Ramírez me representa", "me representa la licenciada Soto"],
+    "workplace_objection": ["stop calling my job", "DO NOT CALL MY JOB", "don't text my work phone",
+                            "no me vuelvan a llamar al trabajo", "dejen de llamar a mi oficina",
+                            "no busquen en mi trabajo"],
+}
+PHRASINGS_NOT = {
+    "cease": ["no more texts at night please", "i don't want to end up in collections again",
+              "stop contact at my job", "remove the late fee from my account", "ya no quiero pagar intereses",
+              "quiero hablar con alguien de la lista de pagos"],
+    "attorney": ["do I need a lawyer?", "I can't afford a lawyer", "who represents the creditor?",
+                 "¿necesito un abogado?", "no tengo abogado", "esa cantidad no me representa nada"],
+    "workplace_objection": ["call me after work", "I work at the hospital", "my job is on hold",
+                            "salgo del trabajo a las 5, llámenme después"],
+}
+
+
+@pytest.mark.parametrize("label,text", [(label, t) for label, texts in PHRASINGS.items() for t in texts])
+def test_realistic_phrasings_are_read(label, text):
+    assert label in classify(text)
+
+
+@pytest.mark.parametrize("label,text", [(label, t) for label, texts in PHRASINGS_NOT.items() for t in texts])
+def test_realistic_phrasings_do_not_overreach(label, text):
+    assert label not in classify(text)
+
+
 @pytest.mark.parametrize("text,window", [
     ("don't text me before noon", (T(0), T(12), ALL_DAYS)),
     ("no messages after 6pm", (T(18), T(0), ALL_DAYS)),

@@ -37,7 +37,8 @@ def test_per_se_keywords(text):
                                   "take me off your list", "I don't want any more messages", "leave me alone",
                                   "stop sending me messages", "No, stop texting me", "stop stop stop",
                                   "opt me out", "cancel my subscription",
-                                  "can you stop the reminders? my husband reads them"])
+                                  "can you stop the reminders? my husband reads them",
+                                  "unsub", "UNSUB pls", "stp", "Stopp", "unsub me"])
 def test_reasonable_means_english(text):
     r = classify(text)
     assert r.opt_out and not r.per_se and r.rule == "OPT-2" and not r.uncertain, r
@@ -46,7 +47,8 @@ def test_reasonable_means_english(text):
 @pytest.mark.parametrize("text", ["alto", "ALTO", "para", "PARAR", "detener", "CANCELAR", "baja", "No más", "no mas",
                                   "basta", "Basta ya", "alto por favor", "No me envíen más mensajes",
                                   "dejen de escribirme", "quiero darme de baja", "no quiero recibir mensajes",
-                                  "déjenme en paz", "Basta de mensajes"])
+                                  "déjenme en paz", "Basta de mensajes", "bórrenme de su lista",
+                                  "quítenme de la lista por favor"])
 def test_reasonable_means_spanish(text):
     r = classify(text)
     assert r.opt_out and r.rule == "OPT-2" and r.language == "es" and not r.uncertain, r
@@ -63,6 +65,8 @@ def test_reasonable_means_spanish(text):
     "I want to cancel my payment plan",
     "What if I stop paying?",
     "the end of the month works",
+    "step 2 of the payment form",  # "stp" and "unsub" count as typed keywords, not as letters inside words
+    "is the unsubscribed list the same as the do not call list?",
     "ok",
     "",
 ])
