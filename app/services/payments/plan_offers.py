@@ -201,17 +201,7 @@ def accept(db_session, account: Account, offer: Offer, *, now: dt.datetime, ip: 
         frequency=offer.frequency, start_date=offer.start, next_payment_date=rows[0].due_date, status="pending",
         auto_pay_enabled=offer.auto_pay, stripe_payment_method_id=offer.payment_method_id if offer.auto_pay else None,
         stripe_customer_id=customer_id, created_by_id=None, schedule_versions=[], created_at=now, updated_at=now)
-    db_session.add(plan)
-    for row in rows:
-        db_session.add(PaymentInstallment(business_id=plan.business_id, payment_plan_id=plan.id, number=row.number,
-                                          amount=row.amount, due_date=row.due_date, status="scheduled",
-                                          created_at=now, updated_at=now))
-    try:
-        db_session.flush()
-    except IntegrityError:
-        # The partial unique index: another request made a plan for this account in between.
-        db_session.rollback()
-        raise plan_records.active_plan_conflict(plan_records.open_plan(db_session, account.id)) from None
+    plan_records.insert(db_session, plan, rows, now)
     down = f"{money.format_usd(plan.down_payment)} down, " if plan.down_payment > 0 else ""
     audit.record(db_session, "payment_plan_created", principal=principal, now=now, resource_type="payment_plan",
                  resource_id=plan.id,

@@ -163,17 +163,7 @@ def create(db_session, principal: Principal, account: Account, request: NewPlan,
         auto_pay_enabled=request.auto_pay, stripe_payment_method_id=request.payment_method_id if request.auto_pay
         else None, stripe_customer_id=customer_id, created_by_id=principal.user_id, notes=request.notes,
         schedule_versions=[], created_at=now, updated_at=now)
-    db_session.add(plan)
-    for row in rows:
-        db_session.add(PaymentInstallment(business_id=plan.business_id, payment_plan_id=plan.id, number=row.number,
-                                          amount=row.amount, due_date=row.due_date, status="scheduled",
-                                          created_at=now, updated_at=now))
-    try:
-        db_session.flush()
-    except IntegrityError:
-        # The partial unique index: another request made a plan for this account in between.
-        db_session.rollback()
-        raise active_plan_conflict(open_plan(db_session, account.id)) from None
+    insert(db_session, plan, rows, now)
     audit.record(db_session, "payment_plan_created", principal=principal, now=now, resource_type="payment_plan",
                  resource_id=plan.id, description=f"{money.format_usd(total)} plan: {_summary(plan)}",
                  meta={"accountId": str(plan.account_id), "totalAmount": str(total),
@@ -183,6 +173,21 @@ def create(db_session, principal: Principal, account: Account, request: NewPlan,
                        "withinPolicy": _inside(policy, plan, total, available)},
                  ip=(ip or None) and ip[:45], user_agent=user_agent)
     return plan
+
+
+def insert(db_session, plan: PaymentPlan, rows, now: dt.datetime) -> None:
+    """Store a new plan and its schedule (plans.Installment rows), all `scheduled`; Conflict ACTIVE_PLAN (rolled
+    back) when the partial unique index finds another request made an open plan for the account in between."""
+    db_session.add(plan)
+    for row in rows:
+        db_session.add(PaymentInstallment(business_id=plan.business_id, payment_plan_id=plan.id, number=row.number,
+                                          amount=row.amount, due_date=row.due_date, status="scheduled",
+                                          created_at=now, updated_at=now))
+    try:
+        db_session.flush()
+    except IntegrityError:
+        db_session.rollback()
+        raise active_plan_conflict(open_plan(db_session, plan.account_id)) from None
 
 
 def preview(db_session, principal: Principal, account: Account, request: NewPlan, *, now: dt.datetime):
